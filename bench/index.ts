@@ -1,0 +1,10 @@
+/** `npm run bench`: every benchmark, each reported as a ratio against a reference in the same run. */
+import { benchCbor } from './cbor.bench.js';
+
+const sections: ReadonlyArray<readonly [string, () => string | Promise<string>]> = [['cbor', benchCbor]];
+
+const only = process.argv.slice(2);
+for (const [name, run] of sections) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  console.log(`\n== ${name} ==\n${await run()}`);
+}

@@ -1,0 +1,49 @@
+import { parseArgs } from 'node:util';
+import { UsageError, type Command } from './command.js';
+import { cborCommand } from './commands/cbor.js';
+import { startCommand } from './commands/start.js';
+
+/** Every subcommand; later parts of Vigil add theirs here. */
+export const commands: readonly Command[] = [startCommand, cborCommand];
+
+export function helpText(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'vigil: bedside device safety gateway (firmware core, host service, ward simulator)',
+    '',
+    'Usage: vigil <command> [options]',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run "vigil <command> --help" for the options of one command.',
+  ].join('\n');
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(helpText());
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (command === undefined) {
+    console.error(`vigil: unknown command "${name}"\n\n${helpText()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(`${command.summary}\n\nUsage: ${command.usage}`);
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (e) {
+    if (e instanceof UsageError || (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) {
+      console.error(`vigil ${name}: ${e.message}\nUsage: ${command.usage}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+export { parseArgs };

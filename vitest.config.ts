@@ -1,0 +1,29 @@
+import { defineConfig } from 'vitest/config';
+
+// Two projects:
+//  - unit: everything that needs only npm packages (Node, and XS built by @agoric/xsnap). `npm test`.
+//  - services: suites that need a Debian package or a running service (Chromium, Mosquitto).
+//    `npm run test:services`, run by .ci/run; they fail with an install hint when it is missing.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts', 'test/xs/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'services',
+          include: ['test/services/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});

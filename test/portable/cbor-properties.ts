@@ -89,7 +89,7 @@ export interface PropertyReport {
   readonly error: string | null;
 }
 
-function report(name: string, details: fc.RunDetails<unknown>): PropertyReport {
+function report<T>(name: string, details: fc.RunDetails<T>): PropertyReport {
   return {
     name,
     numRuns: details.numRuns,

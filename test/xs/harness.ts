@@ -62,12 +62,11 @@ export async function startXs(entry: string | URL): Promise<XsSession> {
     );
   });
   await worker.evaluate(source);
-  const decoder = new TextDecoder();
   return {
     bundleBytes: Buffer.byteLength(source),
     async call<T>(method: string, ...args: unknown[]): Promise<XsCall<T>> {
       const { reply, meterUsage } = await worker.issueStringCommand(JSON.stringify({ method, args }));
-      const parsed = JSON.parse(typeof reply === 'string' ? reply : decoder.decode(reply)) as { result?: T; thrown?: string };
+      const parsed = JSON.parse(reply) as { result?: T; thrown?: string };
       if (parsed.thrown !== undefined) throw new Error(`XS threw in ${method}: ${parsed.thrown}`);
       return { result: parsed.result as T, compute: meterUsage.compute ?? -1, heapCount: meterUsage.currentHeapCount ?? -1 };
     },

@@ -1,0 +1,151 @@
+/**
+ * COSE signatures (RFC 9052) as Vigil uses them: COSE_Sign1 (tag 18) for one signer, COSE_Sign (tag 98)
+ * for a setting change that needs a second person. Only EdDSA (-8, RFC 9053 §2.2) with Ed25519.
+ *
+ * Parsing is strict: the outer structure goes through the CBOR profile (so it is canonical), and the
+ * header rules of RFC 9052 §3 are enforced: `alg` protected, `crit` understood, no label in both buckets.
+ */
+import { CborTag, decode, encode, type CborKey, type CborMap, type CborValue } from '../cbor/index.js';
+import type { Result } from '../cbor/errors.js';
+import type { RejectReason } from './reasons.js';
+
+export const COSE_SIGN1_TAG = 18;
+export const COSE_SIGN_TAG = 98;
+export const COSE_ALG_EDDSA = -8;
+/** RFC 9052 §3.1 header labels. */
+export const HeaderLabel = { alg: 1, crit: 2, contentType: 3, kid: 4 } as const;
+/** The labels this implementation understands, and so may appear in `crit`. */
+const UNDERSTOOD: readonly CborKey[] = [HeaderLabel.alg, HeaderLabel.contentType, HeaderLabel.kid];
+
+const EMPTY = new Uint8Array(0);
+const MAX_SIGNATURES = 2;
+
+export interface CoseSigner {
+  readonly kid: Uint8Array;
+  readonly signature: Uint8Array;
+  /** The exact bytes the signature covers: the Sig_structure (RFC 9052 §4.4). */
+  readonly toBeSigned: Uint8Array;
+}
+
+export interface CoseMessage {
+  readonly form: 'sign1' | 'sign';
+  readonly payload: Uint8Array;
+  readonly signers: readonly CoseSigner[];
+}
+
+export interface CoseProblem {
+  readonly reason: RejectReason;
+  readonly detail: string;
+}
+
+type Parsed<T> = Result<T, CoseProblem>;
+
+const fail = (reason: RejectReason, detail: string): { ok: false; error: CoseProblem } => ({ ok: false, error: { reason, detail } });
+
+/** RFC 9052 §4.4: Sig_structure for COSE_Sign1. */
+export function sigStructure1(bodyProtected: Uint8Array, payload: Uint8Array, externalAad: Uint8Array = EMPTY): Uint8Array {
+  return encode(['Signature1', bodyProtected, externalAad, payload]);
+}
+
+/** RFC 9052 §4.4: Sig_structure for one signer of a COSE_Sign. */
+export function sigStructure(bodyProtected: Uint8Array, signProtected: Uint8Array, payload: Uint8Array, externalAad: Uint8Array = EMPTY): Uint8Array {
+  return encode(['Signature', bodyProtected, signProtected, externalAad, payload]);
+}
+
+/** The protected header Vigil signs under: alg EdDSA and the signer's kid (RFC 9052 §3.1). */
+export function protectedHeader(kid: Uint8Array): Uint8Array {
+  return encode(new Map<CborKey, CborValue>([[HeaderLabel.alg, COSE_ALG_EDDSA], [HeaderLabel.kid, kid]]));
+}
+
+export function encodeSign1(bodyProtected: Uint8Array, payload: Uint8Array, signature: Uint8Array): Uint8Array {
+  return encode(new CborTag(COSE_SIGN1_TAG, [bodyProtected, new Map(), payload, signature]));
+}
+
+export function encodeSign(payload: Uint8Array, signatures: ReadonlyArray<{ protected: Uint8Array; signature: Uint8Array }>): Uint8Array {
+  return encode(new CborTag(COSE_SIGN_TAG, [EMPTY, new Map(), payload, signatures.map((s) => [s.protected, new Map(), s.signature])]));
+}
+
+/** Parses a header bucket pair; returns the kid when present in the protected bucket. */
+function headers(protectedBytes: Uint8Array, unprotected: CborValue, requireAlg: boolean): Parsed<{ kid: Uint8Array | undefined }> {
+  let prot: CborMap = new Map();
+  if (protectedBytes.length > 0) {
+    // RFC 9052 §3: a zero-length bstr stands for an empty protected map
+    const r = decode(protectedBytes, { maxDepth: 4, maxLength: 64 });
+    if (!r.ok) return fail('malformed', `protected header: ${r.error.type}`);
+    if (!(r.value instanceof Map)) return fail('malformed', 'protected header is not a map');
+    if (r.value.size === 0) return fail('malformed', 'an empty protected header must be a zero-length byte string');
+    prot = r.value;
+  }
+  if (!(unprotected instanceof Map)) return fail('malformed', 'unprotected header is not a map');
+  for (const label of unprotected.keys()) {
+    if (prot.has(label)) return fail('duplicate-header-label', `header label ${String(label)} is both protected and unprotected`);
+  }
+  if (unprotected.has(HeaderLabel.crit)) return fail('unknown-critical-header', 'crit must be protected');
+  const crit = prot.get(HeaderLabel.crit);
+  if (crit !== undefined) {
+    if (!Array.isArray(crit) || crit.length === 0) return fail('malformed', 'crit must be a non-empty array of labels');
+    for (const label of crit as readonly CborValue[]) {
+      if (UNDERSTOOD.indexOf(label as CborKey) < 0) return fail('unknown-critical-header', `crit names header ${String(label)}`);
+    }
+  }
+  if (requireAlg || prot.has(HeaderLabel.alg) || unprotected.has(HeaderLabel.alg)) {
+    if (!prot.has(HeaderLabel.alg)) return fail('alg-not-protected', 'alg must be in the protected header');
+    if (prot.get(HeaderLabel.alg) !== COSE_ALG_EDDSA) return fail('unsupported-algorithm', `alg ${String(prot.get(HeaderLabel.alg))}, expected EdDSA (-8)`);
+  }
+  const kid = prot.get(HeaderLabel.kid);
+  if (kid !== undefined && !(kid instanceof Uint8Array)) return fail('malformed', 'kid must be a byte string');
+  return { ok: true, value: { kid: kid === undefined || unprotected.has(HeaderLabel.kid) ? undefined : kid } };
+}
+
+/**
+ * Parses a COSE_Sign1 or COSE_Sign and computes each signer's ToBeSigned bytes. It checks structure and
+ * header rules only; signatures are checked by the caller, against its trust list.
+ * With `kidMustBeProtected` false (for public test vectors), a kid in the unprotected header is accepted.
+ */
+export function parseCose(bytes: Uint8Array, kidMustBeProtected = true): Parsed<CoseMessage> {
+  const r = decode(bytes, { tags: [COSE_SIGN1_TAG, COSE_SIGN_TAG], maxDepth: 8, maxLength: 4096 });
+  if (!r.ok) return fail('malformed', `CBOR: ${r.error.type} at offset ${r.error.offset}`);
+  const top = r.value;
+  if (!(top instanceof CborTag) || !Array.isArray(top.value)) return fail('malformed', 'expected a tagged COSE_Sign1 or COSE_Sign array');
+  const items = top.value as readonly CborValue[];
+  const [bodyProtected, unprotected, payload, last] = items;
+  if (items.length !== 4 || !(bodyProtected instanceof Uint8Array)) return fail('malformed', 'expected [protected, unprotected, payload, signature(s)]');
+  if (!(payload instanceof Uint8Array)) return fail('malformed', 'payload must be an attached byte string');
+
+  const kidOf = (unprot: CborValue, h: { kid: Uint8Array | undefined }): Parsed<Uint8Array> => {
+    if (h.kid !== undefined) return { ok: true, value: h.kid };
+    const loose = unprot instanceof Map ? unprot.get(HeaderLabel.kid) : undefined;
+    if (!kidMustBeProtected && loose instanceof Uint8Array) return { ok: true, value: loose };
+    return fail('kid-not-protected', 'kid must be in the protected header');
+  };
+
+  if (top.tag === COSE_SIGN1_TAG) {
+    const h = headers(bodyProtected, unprotected, true);
+    if (!h.ok) return h;
+    if (!(last instanceof Uint8Array)) return fail('malformed', 'signature must be a byte string');
+    const kid = kidOf(unprotected, h.value);
+    if (!kid.ok) return kid;
+    return {
+      ok: true,
+      value: { form: 'sign1', payload, signers: [{ kid: kid.value, signature: last, toBeSigned: sigStructure1(bodyProtected, payload) }] },
+    };
+  }
+
+  const body = headers(bodyProtected, unprotected, false);
+  if (!body.ok) return body;
+  if (!Array.isArray(last) || last.length === 0) return fail('malformed', 'COSE_Sign needs an array of COSE_Signature');
+  const sigs = last as readonly CborValue[];
+  if (sigs.length > MAX_SIGNATURES) return fail('too-many-signatures', `${sigs.length} signatures, at most ${MAX_SIGNATURES}`);
+  const signers: CoseSigner[] = [];
+  for (const s of sigs) {
+    if (!Array.isArray(s) || s.length !== 3) return fail('malformed', 'COSE_Signature must be [protected, unprotected, signature]');
+    const [signProtected, signUnprotected, signature] = s as readonly CborValue[];
+    if (!(signProtected instanceof Uint8Array) || !(signature instanceof Uint8Array)) return fail('malformed', 'COSE_Signature fields have the wrong types');
+    const h = headers(signProtected, signUnprotected, true);
+    if (!h.ok) return h;
+    const kid = kidOf(signUnprotected, h.value);
+    if (!kid.ok) return kid;
+    signers.push({ kid: kid.value, signature, toBeSigned: sigStructure(bodyProtected, signProtected, payload) });
+  }
+  return { ok: true, value: { form: 'sign', payload, signers } };
+}

@@ -1,0 +1,53 @@
+/**
+ * The safety envelope: whether the requested values fit the device profile, given the device's present
+ * values and the recent changes. Checked after the signature and the claims, so it only ever judges
+ * commands from people who may give them.
+ */
+import type { RequestedSetting, SettingValue } from './claims.js';
+import type { DeviceProfile } from './profile.js';
+import type { RejectReason } from './reasons.js';
+
+export const HOUR_MS = 3_600_000;
+
+export interface EnvelopeContext {
+  readonly profile: DeviceProfile;
+  /** The device's present values, from its read-back. */
+  readonly current: ReadonlyMap<string, SettingValue>;
+  /** Monotonic times (ms) of the accepted changes of each setting within the last hour. */
+  readonly recentChanges: ReadonlyMap<string, readonly number[]>;
+  readonly nowMs: number;
+  /** Whether a second, distinct, authorised person signed. */
+  readonly cosigned: boolean;
+}
+
+export interface EnvelopeViolation {
+  readonly reason: RejectReason;
+  readonly setting: string;
+  readonly detail: string;
+}
+
+export function checkEnvelope(params: ReadonlyMap<string, RequestedSetting>, ctx: EnvelopeContext): EnvelopeViolation | undefined {
+  for (const [name, req] of params) {
+    const v = (reason: RejectReason, detail: string): EnvelopeViolation => ({ reason, setting: name, detail });
+    const setting = ctx.profile.settings.get(name);
+    if (setting === undefined) return v('unknown-setting', `${ctx.profile.model} has no setting "${name}"`);
+    const recent = (ctx.recentChanges.get(name) ?? []).filter((t) => ctx.nowMs - t < HOUR_MS);
+    if (setting.type === 'enum') {
+      if (req.unit !== undefined) return v('unit-mismatch', `${name} takes no unit, got "${req.unit}"`);
+      if (typeof req.value !== 'string' || setting.values.indexOf(req.value) < 0) return v('invalid-value', `${name} must be one of ${setting.values.join(', ')}`);
+    } else {
+      if (req.unit !== setting.unit) return v('unit-mismatch', `${name} is in ${setting.unit}, got ${req.unit ?? 'no unit'}`);
+      const x = req.value;
+      if (typeof x !== 'number' || !Number.isFinite(x)) return v('invalid-value', `${name} must be a finite number`);
+      if (x < setting.hard[0] || x > setting.hard[1]) return v('hard-limit', `${name} ${x} ${setting.unit} is outside the hard limits [${setting.hard[0]}, ${setting.hard[1]}]`);
+      if ((x < setting.soft[0] || x > setting.soft[1]) && !ctx.cosigned) {
+        return v('soft-limit-needs-cosign', `${name} ${x} ${setting.unit} is outside the soft limits [${setting.soft[0]}, ${setting.soft[1]}]: a second person must co-sign`);
+      }
+      const now = ctx.current.get(name);
+      if (typeof now !== 'number') return v('current-unknown', `the device's present ${name} is unknown`);
+      if (Math.abs(x - now) > setting.maxStep) return v('step-too-large', `${name} from ${now} to ${x} exceeds the step of ${setting.maxStep} ${setting.unit}`);
+    }
+    if (recent.length >= setting.maxChangesPerHour) return v('rate-limited', `${name} changed ${recent.length} times within the hour (limit ${setting.maxChangesPerHour})`);
+  }
+  return undefined;
+}

@@ -1,0 +1,178 @@
+/**
+ * The command gate: the gateway's decision on a signed setting change, and the state it must keep.
+ * Sans-I/O: it takes the command bytes plus the present time and fresh randomness, and returns a
+ * decision with effects for the adapter to carry out in order.
+ *
+ * Order of effects on acceptance (DESIGN.md, "Signed commands"): first `persist-state` (the new last
+ * counter and the next nonce), and only after that is durable, `forward` to the device. A power cut
+ * between the two loses the command (the clinician sends it again, with the new nonce) but can never
+ * let the same command through twice.
+ *
+ * Order of checks: the envelope's structure, then who signed (so nothing about the gateway's state is
+ * revealed to an unauthenticated sender), then the claims, then the safety envelope.
+ */
+import { toHex } from '../hex.js';
+import { parseClaims, NONCE_BYTES, type CommandClaims, type SettingValue } from './claims.js';
+import { parseCose } from './cose.js';
+import type { Ed25519Verify } from './ed25519-policy.js';
+import { checkEnvelope, HOUR_MS } from './envelope.js';
+import { sameBytes } from './fields.js';
+import type { DeviceProfile } from './profile.js';
+import type { RejectReason } from './reasons.js';
+import { rolesAllow, type Signer, type TrustList } from './trust.js';
+
+/** What the gateway persists for commands: survives reboots and power cuts. */
+export interface GateState {
+  readonly lastCounter: number;
+  /** The current challenge nonce; a new one at boot and after each accepted command. */
+  readonly nonce: Uint8Array;
+}
+
+export interface GateConfig {
+  readonly gateway: string;
+  readonly serial: string;
+  readonly profile: DeviceProfile;
+  readonly verify: Ed25519Verify;
+  /** Tolerated clock difference for `iat` in the future, seconds. Default 300. */
+  readonly maxClockSkewS?: number;
+}
+
+export interface SubmitInput {
+  readonly bytes: Uint8Array;
+  /** Trusted wall-clock time in Unix seconds, or undefined when the clock is not trusted (after a reboot, before SNTP). */
+  readonly nowUnix: number | undefined;
+  /** Monotonic milliseconds, for the rate of changes. */
+  readonly nowMs: number;
+  /** The device's present values. */
+  readonly current: ReadonlyMap<string, SettingValue>;
+  /** 16 fresh random bytes: the next nonce if this command is accepted. */
+  readonly freshNonce: Uint8Array;
+}
+
+export interface CommandResult {
+  readonly status: 'accepted' | 'rejected';
+  readonly counter: number | undefined;
+  readonly orderId: string | undefined;
+  readonly reason: RejectReason | undefined;
+  readonly detail: string;
+}
+
+export type GateEffect =
+  | { readonly type: 'persist-state'; readonly state: GateState }
+  | { readonly type: 'forward'; readonly counter: number; readonly orderId: string; readonly settings: ReadonlyMap<string, SettingValue> }
+  | { readonly type: 'result'; readonly result: CommandResult }
+  | { readonly type: 'security-event'; readonly code: 'cmd-rejected'; readonly reason: RejectReason; readonly detail: string; readonly signer: string | undefined };
+
+export type Decision =
+  | { readonly accepted: true; readonly claims: CommandClaims; readonly signers: readonly Signer[]; readonly effects: readonly GateEffect[] }
+  | { readonly accepted: false; readonly reason: RejectReason; readonly detail: string; readonly effects: readonly GateEffect[] };
+
+export interface CommandGate {
+  readonly state: GateState;
+  readonly trust: TrustList | undefined;
+  submit(input: SubmitInput): Decision;
+  /** Installs a trust list that the caller has already checked with `acceptTrustList`. */
+  setTrust(trust: TrustList): void;
+}
+
+export function createCommandGate(config: GateConfig, initial: GateState, trust: TrustList | undefined): CommandGate {
+  if (initial.nonce.length !== NONCE_BYTES) throw new RangeError(`expected a ${NONCE_BYTES}-byte nonce, got ${initial.nonce.length}`);
+  let state = initial;
+  let trustList = trust;
+  const recentChanges = new Map<string, number[]>(); // RAM only: a reboot forgets it (docs/commands.md)
+  const skew = config.maxClockSkewS ?? 300;
+
+  function reject(reason: RejectReason, detail: string, claims?: CommandClaims, signer?: Signer): Decision {
+    return {
+      accepted: false,
+      reason,
+      detail,
+      effects: [
+        { type: 'result', result: { status: 'rejected', counter: claims?.counter, orderId: claims?.orderId, reason, detail } },
+        { type: 'security-event', code: 'cmd-rejected', reason, detail, signer: signer?.person },
+      ],
+    };
+  }
+
+  function submit(input: SubmitInput): Decision {
+    const cose = parseCose(input.bytes);
+    if (!cose.ok) return reject(cose.error.reason, cose.error.detail);
+    if (trustList === undefined) return reject('no-trust-list', 'this gateway has no trust list; it accepts no commands');
+    const signers: Signer[] = [];
+    for (const s of cose.value.signers) {
+      const signer = trustList.signers.get(toHex(s.kid));
+      if (signer === undefined) return reject('unknown-signer', `kid ${toHex(s.kid)} is not in trust list epoch ${trustList.epoch}`);
+      if (trustList.revoked.has(toHex(signer.key))) return reject('revoked-key', `the key of ${signer.person} (kid ${toHex(s.kid)}) is revoked`, undefined, signer);
+      if (!config.verify(s.signature, s.toBeSigned, signer.key)) return reject('bad-signature', `signature by kid ${toHex(s.kid)} does not verify`, undefined, signer);
+      signers.push(signer);
+    }
+    const primary = signers[0]!;
+    const cosigner = signers[1];
+    if (cosigner !== undefined && cosigner.person === primary.person) {
+      return reject('cosigner-not-distinct', `both signatures are by ${primary.person}`, undefined, primary);
+    }
+
+    const parsed = parseClaims(cose.value.payload);
+    if (!parsed.ok) return reject('bad-claims', parsed.error, undefined, primary);
+    const c = parsed.value;
+    const no = (reason: RejectReason, detail: string) => reject(reason, detail, c, primary);
+    if (c.gateway !== config.gateway) return no('wrong-gateway', `addressed to gateway ${c.gateway}, this is ${config.gateway}`);
+    if (c.serial !== config.serial) return no('wrong-device', `addressed to device ${c.serial}, this gateway serves ${config.serial}`);
+    if (c.epoch !== trustList.epoch) return no('wrong-epoch', `signed at key epoch ${c.epoch}, the trust list is at ${trustList.epoch}`);
+    if (c.clinician !== primary.person) return no('clinician-mismatch', `names ${c.clinician} but was signed by ${primary.person}`);
+    if (c.counter <= state.lastCounter) return no('replay', `counter ${c.counter} is not above the last accepted ${state.lastCounter}`);
+    if (!sameBytes(c.nonce, state.nonce)) return no('stale-nonce', 'does not carry the current challenge nonce');
+    if (input.nowUnix !== undefined) {
+      if (input.nowUnix > c.exp) return no('expired', `expired at ${c.exp}, now ${input.nowUnix}`);
+      if (c.iat > input.nowUnix + skew) return no('not-yet-valid', `issued at ${c.iat}, now ${input.nowUnix}`);
+    }
+    for (const name of c.params.keys()) {
+      for (const s of signers) {
+        if (!rolesAllow(trustList, s.roles, config.profile.kind, name)) {
+          return no('role-not-allowed', `${s.person} (${s.roles.join(', ')}) may not change ${config.profile.kind}.${name}`);
+        }
+      }
+    }
+    const violation = checkEnvelope(c.params, {
+      profile: config.profile,
+      current: input.current,
+      recentChanges,
+      nowMs: input.nowMs,
+      cosigned: cosigner !== undefined,
+    });
+    if (violation !== undefined) return no(violation.reason, violation.detail);
+
+    if (input.freshNonce.length !== NONCE_BYTES) throw new RangeError(`expected a ${NONCE_BYTES}-byte fresh nonce, got ${input.freshNonce.length}`);
+    state = { lastCounter: c.counter, nonce: input.freshNonce };
+    for (const name of c.params.keys()) {
+      const times = (recentChanges.get(name) ?? []).filter((t) => input.nowMs - t < HOUR_MS);
+      times.push(input.nowMs);
+      recentChanges.set(name, times);
+    }
+    const settings = new Map<string, SettingValue>();
+    for (const [name, req] of c.params) settings.set(name, req.value);
+    return {
+      accepted: true,
+      claims: c,
+      signers,
+      effects: [
+        { type: 'persist-state', state },
+        { type: 'forward', counter: c.counter, orderId: c.orderId, settings },
+        { type: 'result', result: { status: 'accepted', counter: c.counter, orderId: c.orderId, reason: undefined, detail: `accepted, signed by ${signers.map((s) => s.person).join(' and ')}` } },
+      ],
+    };
+  }
+
+  return {
+    get state() {
+      return state;
+    },
+    get trust() {
+      return trustList;
+    },
+    submit,
+    setTrust(next) {
+      trustList = next;
+    },
+  };
+}

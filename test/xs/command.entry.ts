@@ -1,0 +1,14 @@
+import './shims.js';
+import { serve } from './bridge.js';
+import { commandCases, runCommandCase } from '../portable/command-cases.js';
+import { runCommandProperties } from '../portable/command-properties.js';
+import { runCoseVector, sigVectorMismatches } from '../portable/ed25519-vectors.js';
+import { ed25519Verify } from '../../firmware/crypto/ed25519.js';
+
+serve({
+  caseNames: () => commandCases().map((k) => `${k.expect}: ${k.name}`),
+  run: (i: number) => runCommandCase(i),
+  sigVectorMismatches: () => sigVectorMismatches(ed25519Verify),
+  cose: () => runCoseVector(ed25519Verify),
+  properties: (seed: number, numRuns: number) => runCommandProperties(seed, numRuns),
+});

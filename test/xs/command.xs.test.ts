@@ -1,0 +1,59 @@
+/**
+ * The command module in Moddable's XS engine: the gate's cases, the Ed25519 and COSE vectors through
+ * the pure-TS verifier, and the tamper and replay properties, each compared with Node's outcome.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ed25519Verify } from '../../firmware/crypto/ed25519.js';
+import { commandCases, runCommandCase, type CommandOutcome } from '../portable/command-cases.js';
+import { runCommandProperties } from '../portable/command-properties.js';
+import type { PropertyReport } from '../portable/cbor-properties.js';
+import { runCoseVector, type CoseOutcome } from '../portable/ed25519-vectors.js';
+import { startXs, type XsSession } from './harness.js';
+
+let xs: XsSession;
+const metering: Array<{ case: string; compute: number; heapCount: number }> = [];
+const cases = commandCases();
+
+beforeAll(async () => {
+  xs = await startXs(new URL('./command.entry.ts', import.meta.url));
+});
+
+afterAll(async () => {
+  await xs?.close();
+  if (metering.length > 0) {
+    const lines = metering.map((m) => `${String(m.compute).padStart(12)} ${String(m.heapCount).padStart(8)}  ${m.case}`);
+    console.log(`XS metering, command suite (bundle ${xs.bundleBytes} bytes)\n     compute     heap  case\n${lines.join('\n')}`);
+  }
+});
+
+describe('signed commands in XS', () => {
+  it('builds the same cases as Node', async () => {
+    expect((await xs.call<string[]>('caseNames')).result).toEqual(cases.map((k) => `${k.expect}: ${k.name}`));
+  });
+
+  it.each(cases.map((k, i) => [`${k.expect}: ${k.name}`, i] as const))('%s', async (name, i) => {
+    const call = await xs.call<CommandOutcome>('run', i);
+    metering.push({ case: name, compute: call.compute, heapCount: call.heapCount });
+    expect(JSON.stringify(call.result)).toBe(JSON.stringify(runCommandCase(i)));
+  });
+
+  it('the pure-TS verifier gives the policy verdict on all 162 signature vectors in XS', async () => {
+    const call = await xs.call<string[]>('sigVectorMismatches');
+    metering.push({ case: '162 Ed25519 vectors', compute: call.compute, heapCount: call.heapCount });
+    expect(call.result).toEqual([]);
+  });
+
+  it('rebuilds the COSE example ToBeSign byte for byte in XS', async () => {
+    const call = await xs.call<CoseOutcome>('cose');
+    expect(call.result).toEqual(runCoseVector(ed25519Verify));
+    expect(call.result.toBeSigned).toBe(call.result.expectedToBeSigned);
+    expect(call.result.verified).toBe(true);
+  });
+
+  it('passes the tamper and replay properties with the same seed as Node', async () => {
+    const call = await xs.call<PropertyReport[]>('properties', 0xc0de, 40);
+    metering.push({ case: 'properties, 40 runs (10 model runs)', compute: call.compute, heapCount: call.heapCount });
+    for (const r of call.result) expect(r, `${r.name}: ${r.counterexample} ${r.error}`).toMatchObject({ failed: false });
+    expect(JSON.stringify(call.result)).toBe(JSON.stringify(runCommandProperties(0xc0de, 40)));
+  });
+});

@@ -1,10 +1,15 @@
 import { parseArgs } from 'node:util';
 import { UsageError, type Command } from './command.js';
 import { cborCommand } from './commands/cbor.js';
+import { keysCommand } from './commands/keys.js';
+import { signCommandCli } from './commands/sign.js';
 import { startCommand } from './commands/start.js';
+import { stateCommand } from './commands/state.js';
+import { trustCommand } from './commands/trust.js';
+import { verifyCommand } from './commands/verify.js';
 
 /** Every subcommand; later parts of Vigil add theirs here. */
-export const commands: readonly Command[] = [startCommand, cborCommand];
+export const commands: readonly Command[] = [startCommand, keysCommand, trustCommand, signCommandCli, stateCommand, verifyCommand, cborCommand];
 
 export function helpText(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -38,7 +43,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     return await command.run(rest);
   } catch (e) {
-    if (e instanceof UsageError || (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) {
+    const known = ['UsageError', 'KeyError', 'StateFileError', 'ProfileLoadError'];
+    if (e instanceof UsageError || (e instanceof Error && known.includes(e.name)) || (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) {
       console.error(`vigil ${name}: ${e.message}\nUsage: ${command.usage}`);
       return 2;
     }

@@ -1,6 +1,6 @@
 /*
  * Runs libsodium's crypto_sign_verify_detached (the call the gateway's native binding makes) on
- * signature vectors read from stdin, one per line: "<hex pk> <hex msg or -> <hex sig> <0|1>", and
+ * signature vectors read from stdin, one per line: "<hex pk> <hex msg> <hex sig> <0|1>", with "-" for an empty field, and
  * prints one line per vector whose verdict differs, then a summary "checked N, mismatches M".
  * Exit 0 when every verdict matches, 1 otherwise, 2 on bad input.
  */

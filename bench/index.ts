@@ -1,7 +1,11 @@
 /** `npm run bench`: every benchmark, each reported as a ratio against a reference in the same run. */
 import { benchCbor } from './cbor.bench.js';
+import { benchVerify } from './verify.bench.js';
 
-const sections: ReadonlyArray<readonly [string, () => string | Promise<string>]> = [['cbor', benchCbor]];
+const sections: ReadonlyArray<readonly [string, () => string | Promise<string>]> = [
+  ['cbor', benchCbor],
+  ['verify', benchVerify],
+];
 
 const only = process.argv.slice(2);
 for (const [name, run] of sections) {

@@ -6,8 +6,8 @@
  * (RFC 8032 §5.1.3), field inversion and SHA-512 (@noble/hashes). The equation itself is ours, because
  * noble's `verify` checks the cofactored equation and builds a ~4,000-point base table on first use:
  *  - policy: libsodium compares [S]B - [k]A with R as encodings (cofactorless), so we do too;
- *  - memory: a sliding-window double-scalar multiplication (Straus–Shamir) needs 8 odd multiples of B
- *    and 8 of A, 64 bigints in all, instead of noble's table.
+ *  - memory: a sliding-window double-scalar multiplication (Straus–Shamir) needs the odd multiples
+ *    ±B..±15B and ±A..±15A, 128 bigints in all, instead of noble's table of ~4,000 points.
  */
 import { etc, Point } from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
@@ -19,53 +19,79 @@ const D2 = 162953672506807809744906745131651764524492354268661560130487790622153
 
 /** A point in extended coordinates (X : Y : Z : T), x = X/Z, y = Y/Z, xy = T/Z (Hisil et al. 2008). */
 type Ext = readonly [bigint, bigint, bigint, bigint];
+/**
+ * A precomputed point in "cached" form (Y+X, Y-X, 2d·T, 2Z): adding it costs one multiplication
+ * fewer than adding an extended point.
+ */
+type Cached = readonly [bigint, bigint, bigint, bigint];
 
 function mod(a: bigint): bigint {
   const r = a % P;
   return r < 0n ? r + P : r;
 }
 
-// add-2008-hwcd-3 for a = -1 (complete).
-function add(p: Ext, q: Ext): Ext {
-  const a = mod((p[1] - p[0]) * (q[1] - q[0]));
-  const b = mod((p[1] + p[0]) * (q[1] + q[0]));
-  const c = mod(mod(p[3] * D2) * q[3]);
-  const d = mod(2n * p[2] * q[2]);
+function toCached(p: Ext): Cached {
+  return [mod(p[1] + p[0]), mod(p[1] - p[0]), mod(p[3] * D2), mod(2n * p[2])];
+}
+
+function negateCached(q: Cached): Cached {
+  return [q[1], q[0], mod(-q[2]), q[3]];
+}
+
+/*
+ * Inside the double-scalar loop, coordinates are reduced with a bare `% P`, which leaves them in
+ * (-P, P) rather than [0, P): the formulas are polynomials, so signs wash out, and the one canonical
+ * reduction happens in `encode`. This saves a comparison per multiplication on XS.
+ */
+
+/**
+ * add-2008-hwcd-3 for a = -1 (complete), with q cached. T of the result costs a multiplication and is
+ * needed only when another addition follows (a doubling does not read T): `withT` says which.
+ */
+function addCached(p: Ext, q: Cached, withT: boolean): Ext {
+  const a = ((p[1] - p[0]) * q[1]) % P;
+  const b = ((p[1] + p[0]) * q[0]) % P;
+  const c = (p[3] * q[2]) % P;
+  const d = (p[2] * q[3]) % P;
   const e = b - a;
   const f = d - c;
   const g = d + c;
   const h = b + a;
-  return [mod(e * f), mod(g * h), mod(f * g), mod(e * h)];
+  return [(e * f) % P, (g * h) % P, (f * g) % P, withT ? (e * h) % P : 0n];
 }
 
-// dbl-2008-hwcd for a = -1.
-function double(p: Ext): Ext {
-  const a = mod(p[0] * p[0]);
-  const b = mod(p[1] * p[1]);
-  const c = mod(2n * p[2] * p[2]);
+/** dbl-2008-hwcd for a = -1; reads X, Y, Z only. T as in addCached. */
+function double(p: Ext, withT: boolean): Ext {
+  const a = (p[0] * p[0]) % P;
+  const b = (p[1] * p[1]) % P;
+  const c = (2n * p[2] * p[2]) % P;
   const s = p[0] + p[1];
-  const e = mod(s * s) - a - b;
+  const e = ((s * s) % P) - a - b;
   const g = b - a; // D + B with D = -A
   const f = g - c;
   const h = -a - b; // D - B
-  return [mod(e * f), mod(g * h), mod(f * g), mod(e * h)];
+  return [(e * f) % P, (g * h) % P, (f * g) % P, withT ? (e * h) % P : 0n];
 }
 
 function negate(p: Ext): Ext {
   return [mod(-p[0]), p[1], p[2], mod(-p[3])];
 }
 
-/** Odd multiples P, 3P, ..., 15P. */
-function oddMultiples(p: Ext): Ext[] {
-  const out: Ext[] = [p];
-  const twice = double(p);
-  for (let i = 1; i < 8; i++) out.push(add(out[i - 1]!, twice));
-  return out;
+/** Odd multiples P, 3P, ..., 15P, in cached form, with their negatives: 16 points. */
+function oddMultiples(p: Ext): { pos: Cached[]; neg: Cached[] } {
+  const twice = toCached(double(p, true));
+  const pos: Cached[] = [toCached(p)];
+  let acc = p;
+  for (let i = 1; i < 8; i++) {
+    acc = addCached(acc, twice, true);
+    pos.push(toCached(acc));
+  }
+  return { pos, neg: pos.map(negateCached) };
 }
 
-let baseMultiples: Ext[] | undefined; // 8 points: computed on first use, 32 bigints kept
+let baseMultiples: { pos: Cached[]; neg: Cached[] } | undefined; // 16 points: computed on first use, 64 bigints kept
 
-function baseOddMultiples(): Ext[] {
+function baseOddMultiples(): { pos: Cached[]; neg: Cached[] } {
   if (baseMultiples === undefined) {
     const b = Point.BASE;
     baseMultiples = oddMultiples([b.X, b.Y, b.Z, b.T]);
@@ -116,19 +142,19 @@ function doubleScalarMultiply(a: Uint8Array, pointA: Ext, b: Uint8Array): Ext {
   while (i >= 0 && da[i] === 0 && db[i] === 0) i--;
   let acc: Ext = [0n, 1n, 1n, 0n];
   for (; i >= 0; i--) {
-    acc = double(acc);
     const x = da[i]!;
     const y = db[i]!;
-    if (x > 0) acc = add(acc, ta[x >> 1]!);
-    else if (x < 0) acc = add(acc, negate(ta[-x >> 1]!));
-    if (y > 0) acc = add(acc, tb[y >> 1]!);
-    else if (y < 0) acc = add(acc, negate(tb[-y >> 1]!));
+    acc = double(acc, x !== 0 || y !== 0);
+    if (x > 0) acc = addCached(acc, ta.pos[x >> 1]!, y !== 0);
+    else if (x < 0) acc = addCached(acc, ta.neg[-x >> 1]!, y !== 0);
+    if (y > 0) acc = addCached(acc, tb.pos[y >> 1]!, false);
+    else if (y < 0) acc = addCached(acc, tb.neg[-y >> 1]!, false);
   }
   return acc;
 }
 
 function encode(p: Ext): Uint8Array {
-  const zi = etc.invert(p[2], P);
+  const zi = etc.invert(mod(p[2]), P);
   const x = mod(p[0] * zi);
   let y = mod(p[1] * zi);
   const out = new Uint8Array(32);

@@ -253,7 +253,8 @@ export function openLog(flash: Flash, bootId: Uint8Array): VitalsLog {
     const victim = readPtr!; // the oldest live sector; records before the read pointer are committed
     const pos: Position = { ...victim };
     const ranges: Array<{ boot: Uint8Array; first: number; last: number }> = [];
-    let count = 0;
+    let count = 0; // records lost with this sector, plus those earlier DROP records in it reported
+    let own = 0; // records lost with this sector
     let more = false;
     const add = (boot: Uint8Array, first: number, last: number): void => {
       // ranges of one boot that touch are merged exactly: the union of dropped seqs stays exact
@@ -273,6 +274,7 @@ export function openLog(flash: Flash, bootId: Uint8Array): VitalsLog {
       if (r.kind === 'end') break;
       if (r.kind !== 'record') continue;
       count++;
+      own++;
       add(r.boot, r.seq, r.seq);
       if (r.type === RecordType.drop) {
         // a DROP record about to be lost carries its gaps forward into the new one
@@ -300,7 +302,7 @@ export function openLog(flash: Flash, bootId: Uint8Array): VitalsLog {
         writeRecord(RecordType.drop, nextSeq++, payload);
       }
     }
-    dropped += count;
+    dropped += own;
     // the read pointer and the cursor leave the victim
     const s = ringNext(victim.sector);
     const h = header(s)!;

@@ -1,10 +1,12 @@
 /** `npm run bench`: every benchmark, each reported as a ratio against a reference in the same run. */
 import { benchCbor } from './cbor.bench.js';
+import { benchLog } from './log.bench.js';
 import { benchVerify } from './verify.bench.js';
 
 const sections: ReadonlyArray<readonly [string, () => string | Promise<string>]> = [
   ['cbor', benchCbor],
   ['verify', benchVerify],
+  ['log', benchLog],
 ];
 
 const only = process.argv.slice(2);

@@ -17,6 +17,22 @@ describe('vitals batch codec', () => {
     expect(r.ok && r.value).toEqual(b);
   });
 
+  it('codes runs of a held value compactly and round-trips them (property)', () => {
+    const held = fc.array(fc.record({ value: fc.constantFrom(0, 1, 120, -5), times: fc.integer({ min: 1, max: 300 }) }), { minLength: 1, maxLength: 12 });
+    fc.assert(
+      fc.property(held, (runs) => {
+        const values = runs.flatMap((r) => new Array<number>(r.times).fill(r.value)).slice(0, 3600);
+        const b: VitalsBatch = { t0: 0, clock: 'boot', serial: 'R', columns: [{ mdc: 150021, unit: 'mm[Hg]', scale: 0, dt: 1000, values }] };
+        const bytes = encodeBatch(b);
+        const r = decodeBatch(bytes);
+        return r.ok && JSON.stringify(r.value) === JSON.stringify(b);
+      }),
+      { seed: 5, numRuns: 300 },
+    );
+    const steady = encodeBatch({ t0: 0, clock: 'boot', serial: 'R', columns: [{ mdc: 150021, unit: 'mm[Hg]', scale: 0, dt: 1000, values: new Array<number>(900).fill(124) }] });
+    expect(steady.length).toBeLessThan(60); // 15 minutes of one NIBP value
+  });
+
   it('writes units and scales only where they differ from the metric defaults, and keeps unknown codes', () => {
     const b: VitalsBatch = { t0: 5, clock: 'utc', serial: 'S', columns: [{ mdc: 999999, unit: 'kPa', scale: -2, dt: 250, values: [1.25, 1.5] }, { mdc: 150364, unit: '[degF]', scale: -1, dt: 1000, values: [98.6] }] };
     const r = decodeBatch(encodeBatch(b));

@@ -2,8 +2,9 @@
  * Compact vitals batches: the samples of one device over a few seconds, one column per metric.
  *
  * A column holds its samples as scaled integers (value = integer x 10^scale), delta-coded against the
- * previous sample, zigzag-mapped and written as LEB128 varints: a steady heart rate costs one byte a
- * sample. Missing samples (a probe off, NIBP not yet measured) are marked in a bitmap and take no
+ * previous sample, zigzag-mapped and written as LEB128 varints: a heart rate that moves a little costs
+ * one byte a sample. A zero delta is followed by a varint counting the further zero deltas that come
+ * straight after it, so a value that holds (NIBP between cuff cycles, a pump rate) costs two bytes a run. Missing samples (a probe off, NIBP not yet measured) are marked in a bitmap and take no
  * room in the values. Units and scales are written only where they differ from the metric's defaults
  * (metrics.ts). The whole batch is CBOR under Vigil's profile; docs/protocol.md gives the CDDL.
  */
@@ -61,6 +62,14 @@ function encodeColumn(c: Column): Map<string, CborValue> {
   const gaps = new Uint8Array(Math.ceil(c.values.length / 8));
   let anyGap = false;
   let prev = 0;
+  let zeros = 0; // zero deltas pending, written as 0 and a repeat count
+  const flushZeros = () => {
+    if (zeros > 0) {
+      bytes.push(0);
+      putVarint(bytes, zeros - 1);
+      zeros = 0;
+    }
+  };
   c.values.forEach((v, i) => {
     if (v === null) {
       gaps[i >> 3] = gaps[i >> 3]! | (1 << (i & 7));
@@ -69,9 +78,15 @@ function encodeColumn(c: Column): Map<string, CborValue> {
     }
     const scaled = Math.round(v * factor);
     if (!Number.isSafeInteger(scaled)) throw new RangeError(`sample ${v} of MDC ${c.mdc} does not fit at scale ${c.scale}`);
-    putVarint(bytes, zigzag(scaled - prev));
+    if (scaled === prev) {
+      zeros++;
+    } else {
+      flushZeros();
+      putVarint(bytes, zigzag(scaled - prev));
+    }
     prev = scaled;
   });
+  flushZeros();
   const spec = metricByMdc(c.mdc);
   const m = new Map<string, CborValue>([['mdc', c.mdc], ['v', Uint8Array.from(bytes)]]);
   if (spec === undefined || spec.unit !== c.unit) m.set('unit', c.unit);
@@ -134,20 +149,30 @@ export function decodeBatch(bytes: Uint8Array): Result<VitalsBatch, VitalsError>
     let prev = 0;
     let acc = 0;
     let mul = 1;
+    let repeat = false; // the next varint counts further zero deltas
     for (let k = 0; k < v.length; k++) {
       const byte = v[k]!;
       acc += (byte & 0x7f) * mul;
       mul *= 0x80;
       if (mul > 2 ** 56) return bad(`metrics[${i}]: a varint is too long`);
-      if ((byte & 0x80) === 0) {
+      if ((byte & 0x80) !== 0) continue;
+      if (repeat) {
+        if (present.length + acc > MAX_SAMPLES) return { ok: false, error: { type: 'out-of-range', detail: `metrics[${i}]: more than ${MAX_SAMPLES} samples` } };
+        for (let z = 0; z < acc; z++) present.push(prev);
+        repeat = false;
+      } else if (acc === 0) {
+        present.push(prev);
+        repeat = true;
+      } else {
         prev += unzigzag(acc);
         if (!Number.isSafeInteger(prev)) return bad(`metrics[${i}]: a sample overflows`);
         present.push(prev);
-        acc = 0;
-        mul = 1;
       }
+      if (present.length > MAX_SAMPLES) return { ok: false, error: { type: 'out-of-range', detail: `metrics[${i}]: more than ${MAX_SAMPLES} samples` } };
+      acc = 0;
+      mul = 1;
     }
-    if (mul !== 1) return bad(`metrics[${i}]: the last varint is cut short`);
+    if (mul !== 1 || repeat) return bad(`metrics[${i}]: the samples are cut short`);
     const total = n === undefined ? present.length : (n as number);
     const gapBits = gaps as Uint8Array | undefined;
     const values: Array<number | null> = [];

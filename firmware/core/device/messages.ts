@@ -1,0 +1,67 @@
+/**
+ * Messages on the device link (payloads of link frames), CBOR under Vigil's profile.
+ * Device → gateway: hello (identity), obs (observations, device-native names), settings (present
+ * settings, and the read-back of a set when `id` is given). Gateway → device: set, get.
+ * docs/device-link.md gives the CDDL.
+ */
+import { decode, encode, type CborValue } from '../cbor/index.js';
+import type { SettingValue } from '../command/claims.js';
+import { DEVICE_KINDS, type DeviceKind } from '../command/profile.js';
+
+export type DeviceMessage =
+  | { readonly k: 'hello'; readonly kind: DeviceKind; readonly model: string; readonly serial: string }
+  | { readonly k: 'obs'; readonly values: ReadonlyMap<string, number | null> }
+  | { readonly k: 'settings'; readonly id: number | undefined; readonly values: ReadonlyMap<string, SettingValue> }
+  | { readonly k: 'set'; readonly id: number; readonly values: ReadonlyMap<string, SettingValue> }
+  | { readonly k: 'get' };
+
+export function encodeMessage(m: DeviceMessage): Uint8Array {
+  const map = new Map<string, CborValue>([['k', m.k]]);
+  if (m.k === 'hello') {
+    map.set('kind', m.kind);
+    map.set('model', m.model);
+    map.set('serial', m.serial);
+  } else if (m.k === 'obs' || m.k === 'settings' || m.k === 'set') {
+    map.set('v', new Map<string, CborValue>(m.values));
+    if ((m.k === 'settings' || m.k === 'set') && m.id !== undefined) map.set('id', m.id);
+  }
+  return encode(map);
+}
+
+/** Undefined for anything that is not a well-formed message: the caller counts it as an anomaly. */
+export function decodeMessage(bytes: Uint8Array): DeviceMessage | undefined {
+  const r = decode(bytes, { maxDepth: 3, maxLength: 64 });
+  if (!r.ok || !(r.value instanceof Map)) return undefined;
+  const m = r.value;
+  const k = m.get('k');
+  if (k === 'get') return m.size === 1 ? { k } : undefined;
+  if (k === 'hello') {
+    const kind = m.get('kind');
+    const model = m.get('model');
+    const serial = m.get('serial');
+    if (typeof kind !== 'string' || DEVICE_KINDS.indexOf(kind as DeviceKind) < 0 || typeof model !== 'string' || typeof serial !== 'string' || serial.length === 0) return undefined;
+    return { k, kind: kind as DeviceKind, model, serial };
+  }
+  const v = m.get('v');
+  if (!(v instanceof Map)) return undefined;
+  const id = m.get('id');
+  if (id !== undefined && (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0)) return undefined;
+  if (k === 'obs') {
+    const values = new Map<string, number | null>();
+    for (const [name, x] of v) {
+      if (typeof name !== 'string' || (x !== null && (typeof x !== 'number' || !Number.isFinite(x)))) return undefined;
+      values.set(name, x as number | null);
+    }
+    return { k, values };
+  }
+  if (k === 'settings' || k === 'set') {
+    const values = new Map<string, SettingValue>();
+    for (const [name, x] of v) {
+      if (typeof name !== 'string' || (typeof x !== 'string' && (typeof x !== 'number' || !Number.isFinite(x)))) return undefined;
+      values.set(name, x as SettingValue);
+    }
+    if (k === 'set') return id === undefined ? undefined : { k, id: id as number, values };
+    return { k, id: id as number | undefined, values };
+  }
+  return undefined;
+}

@@ -13,7 +13,8 @@ import { MemoryStore } from '../../firmware/platform/node/store.js';
 import monitorProfile from '../../firmware/profiles/generic-monitor-v1.json' with { type: 'json' };
 import { startTestBroker, type TestBroker } from '../support/broker.js';
 import { StandInHost } from '../support/stand-in-host.js';
-import { keys } from '../portable/command-cases.js';
+import { keys, trustList } from '../portable/command-cases.js';
+import { signCommand } from '../../firmware/core/command/index.js';
 import { randomBytes } from 'node:crypto';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -108,6 +109,31 @@ describe('gateway through a broker outage', () => {
     expect(birth.get('nonce')).toBeInstanceOf(Uint8Array);
     expect((birth.get('device') as Map<string, unknown>).get('serial')).toBe('MON-0001');
     expect(typeof birth.get('bdSeq')).toBe('number');
+  });
+
+  it('applies a signed setting change: accepted, forwarded, confirmed by the read-back', async () => {
+    await host.publish('vigil/v1/ward-7/trust', trustList().bytes);
+    await sleep(300);
+    const nonce = host.states.filter((s) => s.get('online') === true).at(-1)!.get('nonce') as Uint8Array;
+    const bytes = signCommand(
+      { gateway: 'gw-bed-1', serial: 'MON-0001', counter: 1, iat: Math.floor(Date.now() / 1000) - 5, exp: Math.floor(Date.now() / 1000) + 300, nonce, epoch: 3, op: 'set', params: new Map([['hrHigh', { value: 130, unit: '/min' }]]), orderId: 'ORD-7', clinician: 'nurse.ada' },
+      keys.nurse,
+    );
+    await host.publish('vigil/v1/ward-7/gw-bed-1/cmd', bytes);
+    await until('applied', () => host.results.some((r) => r.get('status') === 'applied'));
+    expect(host.results.map((r) => r.get('status'))).toEqual(['accepted', 'applied']);
+    expect(device.device.settings.get('hrHigh')).toBe(130);
+    // the same bytes again: a replay, refused, nothing forwarded
+    await host.publish('vigil/v1/ward-7/gw-bed-1/cmd', bytes);
+    await until('rejected', () => host.results.length === 3);
+    expect(host.results[2]!.get('status')).toBe('rejected');
+    expect(host.results[2]!.get('reason')).toBe('replay');
+    expect(host.events.some((e) => e.code === 'cmd-rejected')).toBe(true);
+  });
+
+  it('reports a change made at the device itself', async () => {
+    for (const b of device.device.localChange('spo2Low', 88, 0)) void b;
+    await until('local-setting-change', () => host.events.some((e) => e.code === 'local-setting-change'), 10_000);
   });
 
   it('raises a technical alarm and the local alarm output when the device falls silent', async () => {

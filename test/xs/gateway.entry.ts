@@ -1,0 +1,13 @@
+import { serve } from './bridge.js';
+import { createGatewayScenario, runGatewayScenario, type Scenario } from '../portable/gateway-scenario.js';
+
+let scenario: Scenario | undefined;
+
+serve({
+  run: (minutes: number) => runGatewayScenario(minutes),
+  gc: () => ((globalThis as { gc?: () => void }).gc?.(), true),
+  create: (minutes: number) => ((scenario = createGatewayScenario(minutes)), true),
+  advance: (ms: number) => (scenario!.advanceTo(ms), true),
+  report: () => scenario!.report(),
+  drop: () => ((scenario = undefined), true),
+});

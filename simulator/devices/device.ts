@@ -34,12 +34,12 @@ export interface SimulatedDevice {
   readonly wakeAt: number;
   /** A change made at the device itself: legitimate, but the gateway must report it. */
   localChange(name: string, value: SettingValue, now: number): Uint8Array[];
-  /** Every message the device sent, in order (for tests). */
+  /** Every message the device sent, in order, when created with `record: true` (for tests). */
   readonly sent: DeviceMessage[];
   readonly link: Link;
 }
 
-export function createSimulatedDevice(opts: { kind: DeviceKind; serial: string; model?: string; seed: number }): SimulatedDevice {
+export function createSimulatedDevice(opts: { kind: DeviceKind; serial: string; model?: string; seed: number; record?: boolean }): SimulatedDevice {
   const driver = DRIVERS[opts.kind];
   const random = mulberry32(opts.seed);
   const link = createLink({ session: Math.floor(random() * 256) });
@@ -53,7 +53,7 @@ export function createSimulatedDevice(opts: { kind: DeviceKind; serial: string; 
   }
 
   function send(m: DeviceMessage, now: number, out: Uint8Array[]): void {
-    sent.push(m);
+    if (opts.record === true) sent.push(m);
     writes(link.send(encodeMessage(m), now), out);
   }
 

@@ -52,13 +52,20 @@ export interface Scenario {
   readonly endMs: number;
 }
 
-export function runGatewayScenario(minutes: number): ScenarioReport {
-  const s = createGatewayScenario(minutes);
+export interface ScenarioOptions {
+  /** The signed trust list; built here (with noble's signer) when absent. */
+  readonly trustBytes?: Uint8Array;
+  /** Whether the script sends signed commands (they are signed here, with noble). Default true. */
+  readonly commands?: boolean;
+}
+
+export function runGatewayScenario(minutes: number, options: ScenarioOptions = {}): ScenarioReport {
+  const s = createGatewayScenario(minutes, options);
   s.advanceTo(s.endMs);
   return s.report();
 }
 
-export function createGatewayScenario(minutes: number): Scenario {
+export function createGatewayScenario(minutes: number, options: ScenarioOptions = {}): Scenario {
   const profile = parseProfile(monitorProfile);
   if (!profile.ok) throw new Error('profile');
   const random = mulberry32(99);
@@ -87,7 +94,7 @@ export function createGatewayScenario(minutes: number): Scenario {
   const results: string[] = [];
   const events: string[] = [];
   let nonce: Uint8Array | undefined;
-  const retained = new Map<string, Uint8Array>([[hostStateTopic(site), encode(new Map<string, CborValue>([['online', true], ['hostId', 'sim'], ['t', 0]]))], [trustTopic(site), trustList().bytes]]);
+  const retained = new Map<string, Uint8Array>([[hostStateTopic(site), encode(new Map<string, CborValue>([['online', true], ['hostId', 'sim'], ['t', 0]]))], [trustTopic(site), options.trustBytes ?? trustList().bytes]]);
   const inbox: Array<{ topic: string; payload: Uint8Array }> = [];
   const toDev: Uint8Array[] = [];
   let wake = 0;
@@ -174,7 +181,7 @@ export function createGatewayScenario(minutes: number): Scenario {
       run(gw.handle({ type: 'mqtt-lost' }, now));
     }
     if (!brokerUp && now >= at(minutes * 0.45)) brokerUp = true;
-    if (!commandSent && connected && nonce !== undefined && now >= at(minutes * 0.6)) {
+    if (options.commands !== false && !commandSent && connected && nonce !== undefined && now >= at(minutes * 0.6)) {
       commandSent = true;
       signed = signCommand({ gateway: gwId, serial: 'MON-0003', counter: 1, iat: 1_790_000_000 + Math.floor(now / 1000), exp: 1_790_000_000 + Math.floor(now / 1000) + 300, nonce, epoch: 3, op: 'set', params: new Map([['hrHigh', { value: 130, unit: '/min' }]]), orderId: 'ORD-1', clinician: 'nurse.ada' }, keys.nurse);
       inbox.push({ topic: `vigil/v1/${site}/${gwId}/cmd`, payload: signed });

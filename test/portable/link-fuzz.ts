@@ -37,7 +37,7 @@ function badDeliveries(sent: readonly string[], delivered: readonly string[]): n
 export function runLinkFuzz(opts: { seed: number; commands: number; faults: LineFaults }): FuzzReport {
   const toDevice = createLine(opts.faults, opts.seed);
   const toGateway = createLine(opts.faults, opts.seed + 1);
-  const device = createSimulatedDevice({ kind: 'pump', serial: 'PUMP-F', seed: opts.seed + 2 });
+  const device = createSimulatedDevice({ kind: 'pump', serial: 'PUMP-F', seed: opts.seed + 2, record: true });
   const gw = createLink({ session: 77 });
   const gwSent: string[] = [];
   const gwDelivered: string[] = [];

@@ -1,4 +1,5 @@
 import { serve } from './bridge.js';
+import { fromHex } from '../../firmware/core/hex.js';
 import { createGatewayScenario, runGatewayScenario, type Scenario } from '../portable/gateway-scenario.js';
 
 let scenario: Scenario | undefined;
@@ -6,7 +7,8 @@ let scenario: Scenario | undefined;
 serve({
   run: (minutes: number) => runGatewayScenario(minutes),
   gc: () => ((globalThis as { gc?: () => void }).gc?.(), true),
-  create: (minutes: number) => ((scenario = createGatewayScenario(minutes)), true),
+  create: (minutes: number, trustHex?: string) =>
+    ((scenario = createGatewayScenario(minutes, trustHex === undefined ? {} : { trustBytes: fromHex(trustHex)!, commands: false })), true),
   advance: (ms: number) => (scenario!.advanceTo(ms), true),
   report: () => scenario!.report(),
   drop: () => ((scenario = undefined), true),

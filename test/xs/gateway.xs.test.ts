@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { runGatewayScenario, type ScenarioReport } from '../portable/gateway-scenario.js';
+import { trustList } from '../portable/command-cases.js';
+import { toHex } from '../../firmware/core/hex.js';
 import { startXs, type XsSession } from './harness.js';
 
 let xs: XsSession;
@@ -21,6 +23,19 @@ afterAll(async () => {
   await xs?.close();
   if (lines.length > 0) console.log(`XS metering, gateway core\n${lines.join('\n')}`);
 });
+
+/** The same hour with no signing inside XS, to see the heap of what runs on a gateway. */
+async function heapWithoutSigning(): Promise<{ peak: number; retained: number }> {
+  await xs.call('gc');
+  const base = (await xs.call('gc')).heapCount;
+  await xs.call('create', 60, toHex(trustList().bytes));
+  let peak = 0;
+  for (let m = 1; m <= 60; m++) peak = Math.max(peak, (await xs.call('advance', m * 60_000)).heapCount - base);
+  await xs.call('gc');
+  const retained = (await xs.call('gc')).heapCount - base;
+  await xs.call('drop');
+  return { peak, retained };
+}
 
 describe('the gateway core in XS', () => {
   it('runs an hour of simulated time producing exactly the effects it produces in Node', async () => {
@@ -45,10 +60,13 @@ describe('the gateway core in XS', () => {
     expect(report.result).toEqual(node);
     await xs.call('gc');
     const retained = (await xs.call('gc')).heapCount - base;
+    await xs.call('drop');
+    const heap = await heapWithoutSigning();
     const core = await build({ entryPoints: [fileURLToPath(new URL('../../firmware/core/gateway/index.ts', import.meta.url))], bundle: true, write: false, format: 'esm', platform: 'neutral', target: 'es2022', minify: true, logLevel: 'silent' });
     lines.push(
       `${compute} computrons per simulated hour (gateway, device simulator, line, emulated flash and stand-in host together)`,
-      `heap: peak ${peak} slots above the empty worker (sampled each simulated minute, with the simulated device, flash image and host), ${retained} slots retained after GC`,
+      `heap with the commands signed in XS (noble's signing table included): peak ${peak} slots above the empty worker, ${retained} retained after GC`,
+      `heap without signing in XS (trust list signed in Node): peak ${heap.peak} slots, ${heap.retained} retained after GC (${Math.round((heap.retained * 16) / 1024)} KB at 16 bytes a slot on the ESP32), with the simulated device, lines and stand-in host included`,
       `gateway core bundle (minified, ES2022, without the pure-TS verifier): ${core.outputFiles[0]!.contents.length} bytes; test bundle ${xs.bundleBytes} bytes`,
     );
   }, 240_000);

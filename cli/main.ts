@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { UsageError, type Command } from './command.js';
 import { cborCommand } from './commands/cbor.js';
+import { firmwareCommand } from './commands/firmware.js';
 import { gatewayCommand } from './commands/gateway.js';
 import { keysCommand } from './commands/keys.js';
 import { signCommandCli } from './commands/sign.js';
@@ -10,7 +11,7 @@ import { trustCommand } from './commands/trust.js';
 import { verifyCommand } from './commands/verify.js';
 
 /** Every subcommand; later parts of Vigil add theirs here. */
-export const commands: readonly Command[] = [startCommand, gatewayCommand, keysCommand, trustCommand, signCommandCli, stateCommand, verifyCommand, cborCommand];
+export const commands: readonly Command[] = [startCommand, gatewayCommand, firmwareCommand, keysCommand, trustCommand, signCommandCli, stateCommand, verifyCommand, cborCommand];
 
 export function helpText(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -31,3 +31,26 @@ describe('the vigil command', () => {
     expect(usage.stderr).toMatch(/even number of hex digits/);
   });
 });
+
+describe('vigil firmware build', () => {
+  const root = 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a';
+
+  it('prints the mcconfig command with --dry-run', () => {
+    const r = vigil('firmware', 'build', '--site', 'ward-1', '--gateway', 'gw-7', '--root', root, '--broker', 'mqtt://vigil-host.example:1883', '--dry-run');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^mcconfig -d -m -p esp32 \S+manifest\.json site=ward-1 gateway=gw-7 rootKey=d75a98/m);
+  });
+
+  it('says exactly what is missing when the Moddable SDK and ESP-IDF are not set up', () => {
+    const r = spawnSync(process.execPath, [bin, 'firmware', 'build', '--site', 'ward-1', '--gateway', 'gw-7', '--root', root, '--broker', 'mqtt://h.example:1883'], { encoding: 'utf8', env: { ...process.env, MODDABLE: '', IDF_PATH: '' } });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/\$MODDABLE must point at a Moddable SDK/);
+    expect(r.stderr).toMatch(/\$IDF_PATH must point at ESP-IDF/);
+  });
+
+  it('refuses reserved or malformed gateway ids', () => {
+    const r = vigil('firmware', 'build', '--site', 'ward-1', '--gateway', 'host', '--root', root, '--broker', 'mqtt://h.example:1883', '--dry-run');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/reserved/);
+  });
+});

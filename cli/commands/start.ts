@@ -8,7 +8,7 @@ const parts: ReadonlyArray<{ part: string; ready: boolean; note: string }> = [
   { part: 'firmware core: CBOR profile', ready: true, note: 'firmware/core/cbor (try: vigil cbor --hex a26161016162820203)' },
   { part: 'firmware core: signed commands', ready: true, note: 'firmware/core/command (try: vigil keys/trust/sign/verify)' },
   { part: 'firmware core: flash vitals log', ready: true, note: 'firmware/core/log, firmware/core/vitals (npm run bench -- log)' },
-  { part: 'gateway runtime', ready: false, note: 'not built yet' },
+  { part: 'gateway runtime', ready: true, note: 'firmware/core/gateway (try: vigil gateway --help)' },
   { part: 'host service + embedded broker', ready: false, note: 'not built yet' },
   { part: 'ward simulator', ready: false, note: 'not built yet' },
   { part: 'nursing-station dashboard', ready: false, note: 'not built yet' },

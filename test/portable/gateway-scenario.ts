@@ -50,6 +50,8 @@ export interface Scenario {
   advanceTo(ms: number): void;
   report(): ScenarioReport;
   readonly endMs: number;
+  /** The gateway under test, to measure what it alone keeps on the heap. */
+  readonly gateway: unknown;
 }
 
 export interface ScenarioOptions {
@@ -205,5 +207,5 @@ export function createGatewayScenario(minutes: number, options: ScenarioOptions 
   return { simulatedMs: now, effects, digest: digest.toString(16), published, committed: set.size, highestSeq: highest, missing, results, events: [...new Set(events)].sort(), finalState: gw.state, logUsed: gw.log.stats().used };
   }
 
-  return { advanceTo, report, endMs: end };
+  return { advanceTo, report, endMs: end, gateway: gw };
 }

@@ -62,7 +62,7 @@ function rig() {
       out.push(e);
     }
   };
-  const events = () => out.filter((e): e is Extract<GatewayEffect, { type: 'publish' }> => e.type === 'publish' && e.topic.endsWith('/event')).map((e) => (decode(e.payload).ok ? ((decode(e.payload) as { value: Map<string, CborValue> }).value.get('code') as string) : '?'));
+  const events = () => out.filter((e): e is Extract<GatewayEffect, { type: 'publish' }> => e.type === 'publish' && e.topic.endsWith('/event')).map((e) => (decode(e.payload).ok ? ((decode(e.payload) as unknown as { value: Map<string, CborValue> }).value.get('code') as string) : '?'));
   return { gw, store, out, feed, fromDevice, events, tick: (ms: number) => ((now += ms), feed(gw.handle({ type: 'tick' }, now))), at: () => now };
 }
 
@@ -74,7 +74,7 @@ describe('session', () => {
     expect(connect).toBeDefined();
     if (connect?.type !== 'mqtt-connect') throw new Error();
     expect(decode(connect.will.payload)).toMatchObject({ ok: true });
-    expect((decode(connect.will.payload) as { value: Map<string, CborValue> }).value).toEqual(new Map<string, CborValue>([['bdSeq', 1], ['online', false]]));
+    expect((decode(connect.will.payload) as unknown as { value: Map<string, CborValue> }).value).toEqual(new Map<string, CborValue>([['bdSeq', 1], ['online', false]]));
     expect(decode(store.get('bdSeq')!)).toEqual({ ok: true, value: 1 });
     feed(gw.handle({ type: 'mqtt-connected' }, 10));
     const birth = out.find((e) => e.type === 'publish' && e.topic === 'vigil/v1/w/g/state' && e.retain);

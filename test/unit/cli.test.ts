@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -52,5 +55,16 @@ describe('vigil firmware build', () => {
     const r = vigil('firmware', 'build', '--site', 'ward-1', '--gateway', 'host', '--root', root, '--broker', 'mqtt://h.example:1883', '--dry-run');
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/reserved/);
+  });
+});
+
+describe('vigil start (npm start)', () => {
+  it('starts a broker and a simulated ward, says what is not built yet, and stops cleanly', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-start-'));
+    const r = spawnSync(process.execPath, [bin, 'start', '--port', '0', '--data-dir', dir, '--duration', '2'], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/broker on mqtt:\/\/127\.0\.0\.1:\d+, site ward-1, 3 gateways/);
+    expect(r.stdout).toMatch(/Not built yet: host service/);
+    expect(r.stdout).toMatch(/gw-bed-2 \(pump\): degraded/);
   });
 });

@@ -1,4 +1,5 @@
 /** Argument checks shared by the `vigil` subcommands; each failure is a UsageError naming the option. */
+import { idProblem } from '../firmware/core/gateway/topics.js';
 import { UsageError } from './command.js';
 
 export function required(value: string | undefined, option: string): string {
@@ -24,4 +25,15 @@ export function assignments(values: readonly string[] | undefined, option: strin
 
 export function numberOrText(text: string): number | string {
   return /^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(text) ? Number(text) : text;
+}
+
+/** --site and --gateway, checked against the protocol's id rules (docs/protocol.md). */
+export function siteAndGateway(values: { site?: string | undefined; gateway?: string | undefined }): { site: string; gateway: string } {
+  const site = required(values.site, '--site');
+  const gateway = required(values.gateway, '--gateway');
+  for (const [id, kind] of [[site, 'site'], [gateway, 'gateway']] as const) {
+    const problem = idProblem(id, kind);
+    if (problem !== undefined) throw new UsageError(problem);
+  }
+  return { site, gateway };
 }

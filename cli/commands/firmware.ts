@@ -3,10 +3,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { idProblem } from '../../firmware/core/gateway/index.js';
 import { toHex } from '../../firmware/core/hex.js';
 import { parsePublicKey } from '../../host/signing/keys.js';
-import { required } from '../args.js';
+import { required, siteAndGateway } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -42,12 +41,7 @@ export const firmwareCommand: Command = {
       },
       strict: true,
     });
-    const site = required(values.site, '--site');
-    const gateway = required(values.gateway, '--gateway');
-    for (const [id, kind] of [[site, 'site'], [gateway, 'gateway']] as const) {
-      const problem = idProblem(id, kind);
-      if (problem !== undefined) throw new UsageError(problem);
-    }
+    const { site, gateway } = siteAndGateway(values);
     const root = toHex(parsePublicKey(required(values.root, '--root')));
     const broker = required(values.broker, '--broker');
     const config = [`site=${site}`, `gateway=${gateway}`, `rootKey=${root}`, `broker=${broker}`];

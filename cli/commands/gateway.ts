@@ -3,7 +3,6 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEVICE_KINDS, type DeviceKind, type DeviceProfile } from '../../firmware/core/command/index.js';
-import { idProblem } from '../../firmware/core/gateway/index.js';
 import { ed25519Verify } from '../../firmware/crypto/ed25519.js';
 import { simulatedDeviceOnLine } from '../../firmware/platform/node/device-line.js';
 import { FileFlash } from '../../firmware/platform/node/file-flash.js';
@@ -11,7 +10,7 @@ import { knownModels, loadProfile } from '../../firmware/platform/node/profiles.
 import { startNodeGateway } from '../../firmware/platform/node/runtime.js';
 import { FileStore } from '../../firmware/platform/node/store.js';
 import { parsePublicKey } from '../../host/signing/keys.js';
-import { required } from '../args.js';
+import { required, siteAndGateway } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 
 /** One gateway on the Node platform, with a simulated device on a simulated serial line. */
@@ -39,12 +38,7 @@ export const gatewayCommand: Command = {
       },
       strict: true,
     });
-    const site = required(values.site, '--site');
-    const gateway = required(values.gateway, '--gateway');
-    for (const [id, kind] of [[site, 'site'], [gateway, 'gateway']] as const) {
-      const problem = idProblem(id, kind);
-      if (problem !== undefined) throw new UsageError(problem);
-    }
+    const { site, gateway } = siteAndGateway(values);
     const kind = required(values.device, '--device') as DeviceKind;
     if (DEVICE_KINDS.indexOf(kind) < 0) throw new UsageError(`--device expects one of ${DEVICE_KINDS.join(', ')}, got "${kind}"`);
     const rate = (v: string | undefined, name: string) => {

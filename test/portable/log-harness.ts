@@ -17,6 +17,7 @@
 import { toHex } from '../../firmware/core/hex.js';
 import { decodeDrop, openLog, type VitalsLog } from '../../firmware/core/log/index.js';
 import { NorFlash, type CutOutcome, type FlashOp } from '../../firmware/platform/node/nor-flash.js';
+import { mulberry32 } from '../../simulator/line.js';
 
 export interface HostBoot {
   through: number;
@@ -233,17 +234,8 @@ function hexBytes(hex: string): Uint8Array {
   return out;
 }
 
-/** mulberry32 */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded generator (simulator/line.ts), under the name the harness uses. */
+export const rng = mulberry32;
 
 export type Step = { op: 'append'; size: number; live: boolean } | { op: 'drain'; n: number } | { op: 'reboot' };
 

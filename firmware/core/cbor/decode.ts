@@ -8,6 +8,7 @@
  * input length: a declared length is checked against the bytes that remain before anything is
  * allocated, and nesting is capped.
  */
+import { compareSpans } from './compare.js';
 import { CborError, type CborErrorType, type Result } from './errors.js';
 import { halfBits, halfToNumber } from './float.js';
 import { utf8Decode } from './utf8.js';
@@ -176,7 +177,7 @@ class Reader {
       }
       if (prevStart >= 0) {
         // RFC 8949 §4.2.1: keys sorted by the bytewise lexicographic order of their encodings
-        const order = compareBytes(this.bytes, prevStart, prevEnd, keyStart, keyEnd);
+        const order = compareSpans(this.bytes, prevStart, prevEnd, keyStart, keyEnd);
         if (order === 0) this.fail('duplicate-key', `duplicate map key ${String(key)}`, keyStart);
         if (order > 0) this.fail('unsorted-keys', `map key ${String(key)} is out of order`, keyStart);
       }
@@ -241,14 +242,4 @@ class Reader {
     }
     return v;
   }
-}
-
-/** Bytewise lexicographic comparison of bytes[a0, a1) with bytes[b0, b1). */
-function compareBytes(bytes: Uint8Array, a0: number, a1: number, b0: number, b1: number): number {
-  const n = Math.min(a1 - a0, b1 - b0);
-  for (let i = 0; i < n; i++) {
-    const d = bytes[a0 + i]! - bytes[b0 + i]!;
-    if (d !== 0) return d;
-  }
-  return a1 - a0 - (b1 - b0);
 }

@@ -7,6 +7,7 @@
  * lone surrogates, integers beyond 64 bits, cycles) throw a CborError of type 'unencodable': they are
  * programming errors in the caller, not untrusted input.
  */
+import { compareSpans } from './compare.js';
 import { CborError } from './errors.js';
 import { halfBits } from './float.js';
 import { utf8EncodeInto, utf8Length } from './utf8.js';
@@ -214,16 +215,6 @@ class Writer {
       pos += to - from;
     }
   }
-}
-
-/** Bytewise lexicographic comparison of bytes[a0, a1) with bytes[b0, b1). */
-function compareSpans(bytes: Uint8Array, a0: number, a1: number, b0: number, b1: number): number {
-  const n = Math.min(a1 - a0, b1 - b0);
-  for (let i = 0; i < n; i++) {
-    const d = bytes[a0 + i]! - bytes[b0 + i]!;
-    if (d !== 0) return d;
-  }
-  return a1 - a0 - (b1 - b0);
 }
 
 function describe(v: object): string {

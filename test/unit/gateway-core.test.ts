@@ -114,6 +114,15 @@ describe('behavioural monitoring', () => {
     expect(r.events().filter((e) => e === 'implausible-value')).toHaveLength(1);
   });
 
+  it('refuses a trust list it cannot store, and one not signed by the root key, without throwing', () => {
+    const r = rig();
+    r.feed(r.gw.handle({ type: 'boot' }, 0), r.gw.handle({ type: 'network', up: true }, 0), r.gw.handle({ type: 'mqtt-connected' }, 0));
+    r.feed(r.gw.handle({ type: 'message', topic: 'vigil/v1/w/trust', payload: new Uint8Array(5000) }, 1));
+    r.feed(r.gw.handle({ type: 'message', topic: 'vigil/v1/w/trust', payload: Uint8Array.of(0xd2, 0x84) }, 2));
+    expect(r.events().filter((e) => e === 'trust-rejected')).toHaveLength(2);
+    expect(r.store.get('trust')).toBeUndefined();
+  });
+
   it('flags a command flood', () => {
     const r = rig();
     r.feed(r.gw.handle({ type: 'boot' }, 0), r.gw.handle({ type: 'network', up: true }, 0), r.gw.handle({ type: 'mqtt-connected' }, 0));

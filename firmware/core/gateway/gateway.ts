@@ -75,6 +75,8 @@ const READBACK_TIMEOUT_MS = 10_000;
 const ACK_STALL_MS = 30_000;
 const EVENT_QUEUE = 32;
 const FLOOD_PER_MINUTE = 20;
+/** NVS values are at most 4000 bytes: a trust list of about 45 signers. */
+const TRUST_MAX_BYTES = 4000;
 
 type EventClass = 'clinical' | 'technical' | 'security';
 type Priority = 'high' | 'medium' | 'low' | 'info';
@@ -365,6 +367,10 @@ export function createGateway(config: GatewayConfig, ports: GatewayPorts): Gatew
       host = r.ok && r.value instanceof Map ? r.value.get('online') === true : false;
       setConnState(out, now);
     } else if (tp === trustTopic(config.site)) {
+      if (payload.length > TRUST_MAX_BYTES) {
+        event(out, now, 'security', 'trust-rejected', 'high', new Map<string, CborValue>([['reason', 'too-large'], ['detail', `${payload.length} bytes; the store holds ${TRUST_MAX_BYTES}`]]));
+        return;
+      }
       const r = acceptTrustList(payload, config.rootKey, trust, ports.verify);
       if (r.ok) {
         if (trust === undefined || toHex(r.value.bytes) !== toHex(trust.bytes)) {

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { UsageError, type Command } from './command.js';
 import { cborCommand } from './commands/cbor.js';
 import { firmwareCommand } from './commands/firmware.js';
@@ -54,4 +53,3 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-export { parseArgs };

@@ -8,9 +8,15 @@ import { startCommand } from './commands/start.js';
 import { stateCommand } from './commands/state.js';
 import { trustCommand } from './commands/trust.js';
 import { verifyCommand } from './commands/verify.js';
+import { auditCommand } from './commands/audit.js';
+import { brokerConfigCommand } from './commands/broker-config.js';
+import { hostCommand } from './commands/host.js';
+import { provisionCommand } from './commands/provision.js';
+import { siteCommand } from './commands/site.js';
+import { userCommand } from './commands/user.js';
 
 /** Every subcommand; later parts of Vigil add theirs here. */
-export const commands: readonly Command[] = [startCommand, gatewayCommand, firmwareCommand, keysCommand, trustCommand, signCommandCli, stateCommand, verifyCommand, cborCommand];
+export const commands: readonly Command[] = [startCommand, hostCommand, siteCommand, provisionCommand, userCommand, brokerConfigCommand, auditCommand, gatewayCommand, firmwareCommand, keysCommand, trustCommand, signCommandCli, stateCommand, verifyCommand, cborCommand];
 
 export function helpText(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -44,7 +50,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     return await command.run(rest);
   } catch (e) {
-    const known = ['UsageError', 'KeyError', 'StateFileError', 'ProfileLoadError'];
+    const known = ['UsageError', 'KeyError', 'StateFileError', 'ProfileLoadError', 'SiteError', 'CredentialError'];
     if (e instanceof UsageError || (e instanceof Error && known.includes(e.name)) || (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) {
       console.error(`vigil ${name}: ${e.message}\nUsage: ${command.usage}`);
       return 2;

@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { BrokerPortTaken } from '../../host/broker/embedded.js';
+import { startHost } from '../../host/service.js';
+import { readSite } from '../../host/site.js';
+import { wholeNumber } from '../args.js';
+import { UsageError, type Command } from '../command.js';
+
+export const hostCommand: Command = {
+  name: 'host',
+  summary: 'run the host service: broker (embedded or external), ingest, alarms, commands, audit, API',
+  usage:
+    'vigil host [--data-dir .vigil] [--broker-port 1883 | --broker mqtt[s]://host:port --broker-secret-file <file> [--broker-ca <pem>]]\n' +
+    '           [--http-port 8080] [--retention-days 30] [--tls-port 8883 --tls-key <pem> --tls-cert <pem> --tls-ca <pem>]',
+  async run(args) {
+    const { values } = parseArgs({
+      args: [...args],
+      options: {
+        'data-dir': { type: 'string' },
+        broker: { type: 'string' },
+        'broker-port': { type: 'string' },
+        'broker-secret-file': { type: 'string' },
+        'broker-ca': { type: 'string' },
+        'http-port': { type: 'string' },
+        'retention-days': { type: 'string' },
+        'tls-port': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-ca': { type: 'string' },
+      },
+      strict: true,
+    });
+    const dir = values['data-dir'] ?? '.vigil';
+    const site = readSite(dir);
+    let broker: Parameters<typeof startHost>[0]['broker'];
+    if (values.broker !== undefined) {
+      if (!/^mqtts?:\/\//.test(values.broker)) throw new UsageError(`--broker takes mqtt://host:port or mqtts://host:port, got "${values.broker}"`);
+      if (values['broker-secret-file'] === undefined) throw new UsageError('an external broker needs --broker-secret-file (the secret of user "host" there; see vigil provision host)');
+      broker = { url: values.broker, secret: readFileSync(values['broker-secret-file'], 'utf8').trim(), ca: values['broker-ca'] };
+    } else {
+      const tls = values['tls-port'] === undefined ? undefined : { port: wholeNumber(values['tls-port'], '--tls-port'), key: req(values['tls-key'], '--tls-key'), cert: req(values['tls-cert'], '--tls-cert'), ca: req(values['tls-ca'], '--tls-ca') };
+      broker = { embedded: { port: values['broker-port'] === undefined ? 1883 : wholeNumber(values['broker-port'], '--broker-port'), tls } };
+    }
+    let host;
+    try {
+      host = await startHost({
+        site: site.site,
+        dataDir: dir,
+        broker,
+        http: { port: values['http-port'] === undefined ? 8080 : wholeNumber(values['http-port'], '--http-port') },
+        rootKey: site.rootPublicKey,
+        trustFile: site.trustFile,
+        keyringDir: join(dir, 'keyring'),
+        retentionDays: values['retention-days'] === undefined ? undefined : wholeNumber(values['retention-days'], '--retention-days'),
+      });
+    } catch (e) {
+      if (e instanceof BrokerPortTaken) throw new UsageError(e.message);
+      throw e;
+    }
+    console.log(`vigil host: site ${site.site}, broker ${host.brokerUrl}, API ${host.httpUrl}, data in ${dir}/`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await host.close();
+    return 0;
+  },
+};
+
+function req(v: string | undefined, name: string): string {
+  if (v === undefined) throw new UsageError(`${name} is required with --tls-port`);
+  return v;
+}

@@ -1,0 +1,156 @@
+/**
+ * The embedded MQTT broker (aedes) with Vigil's identity and deny-by-default rules (acl.ts).
+ * Identity: a username and the secret issued at provisioning (passwd.ts), or, on the TLS listener,
+ * a client certificate signed by the site's CA whose CN is the gateway id. The MQTT client id must be
+ * the identity's own (`vigil-<site>-<id>`), so one gateway cannot take over another's session.
+ */
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { readFileSync } from 'node:fs';
+import { identityOf, mayPublish, maySubscribe, type Identity } from './acl.js';
+import { readPasswd, verifySecret } from './passwd.js';
+
+export interface EmbeddedBrokerOptions {
+  readonly site: string;
+  readonly port: number;
+  readonly host?: string;
+  /** Mosquitto-format password file of gateway secrets (and the host's own). */
+  readonly passwdFile: string;
+  /** An mqtts listener with client certificates: the CN names the gateway. */
+  readonly tls?: { readonly port: number; readonly key: string; readonly cert: string; readonly ca: string };
+}
+
+export interface BrokerStats {
+  connected: number;
+  refusedLogins: number;
+  deniedPublishes: number;
+  deniedSubscribes: number;
+}
+
+export interface EmbeddedBroker {
+  readonly port: number;
+  readonly tlsPort: number | undefined;
+  readonly url: string;
+  readonly stats: BrokerStats;
+  close(): Promise<void>;
+}
+
+export class BrokerPortTaken extends Error {
+  override readonly name = 'BrokerPortTaken';
+}
+
+function refuse(message: string, code: 2 | 4 | 5): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode: code }) as AuthenticateError;
+}
+
+export function clientIdFor(site: string, who: Identity): string {
+  return `vigil-${site}-${who.kind === 'host' ? 'host' : who.id}`;
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(
+        e.code === 'EADDRINUSE'
+          ? new BrokerPortTaken(`port ${port} is taken (another broker, such as Mosquitto, may be listening there): choose another with --broker-port <port>, or use that broker with --broker mqtt://${host}:${port}`)
+          : e,
+      ),
+    );
+    server.listen(port, host, () => {
+      const a = server.address();
+      resolve(a !== null && typeof a === 'object' ? a.port : port);
+    });
+  });
+}
+
+export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
+  const identities = new WeakMap<Client, Identity>();
+  const stats: BrokerStats = { connected: 0, refusedLogins: 0, deniedPublishes: 0, deniedSubscribes: 0 };
+  const broker = await Aedes.createBroker({
+    authenticate(client, username, password, done) {
+      const cert = (client.conn as Partial<TLSSocket>).getPeerCertificate?.();
+      let who: ReturnType<typeof identityOf>;
+      if (cert !== undefined && (client.conn as TLSSocket).authorized && typeof cert.subject?.CN === 'string') {
+        // the TLS layer has checked the chain against the site CA; the CN is the identity
+        who = identityOf(cert.subject.CN);
+      } else {
+        if (username === undefined || password === undefined) {
+          stats.refusedLogins++;
+          return done(refuse('a username and secret (or a client certificate) are required', 4), null);
+        }
+        const stored = readPasswd(opts.passwdFile).get(username);
+        if (stored === undefined || !verifySecret(password.toString('utf8'), stored)) {
+          stats.refusedLogins++;
+          return done(refuse('unknown user or wrong secret', 4), null);
+        }
+        who = identityOf(username);
+      }
+      if ('refused' in who) {
+        stats.refusedLogins++;
+        return done(refuse(`not a valid identity: ${who.refused}`, 5), null);
+      }
+      if (client.id !== clientIdFor(opts.site, who)) {
+        stats.refusedLogins++;
+        return done(refuse(`client id must be ${clientIdFor(opts.site, who)}`, 2), null);
+      }
+      identities.set(client, who);
+      done(null, true);
+    },
+    authorizePublish(client, packet, callback) {
+      if (client === null) return callback(null); // the broker's own messages
+      const who = identities.get(client);
+      if (who === undefined || !mayPublish(who, opts.site, packet.topic)) {
+        stats.deniedPublishes++;
+        return callback(new Error(`publish to ${packet.topic} denied`));
+      }
+      callback(null);
+    },
+    authorizeSubscribe(client, sub, callback) {
+      const who = identities.get(client);
+      if (who === undefined || !maySubscribe(who, opts.site, sub.topic)) {
+        stats.deniedSubscribes++;
+        return callback(null, null); // SUBACK failure (0x80) for this filter
+      }
+      callback(null, sub);
+    },
+  });
+  broker.on('client', () => stats.connected++);
+  broker.on('clientDisconnect', () => stats.connected--);
+
+  const host = opts.host ?? '127.0.0.1';
+  const sockets = new Set<Socket>();
+  const track = (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    broker.handle(s);
+  };
+  const server = createServer(track);
+  let port: number;
+  try {
+    port = await listen(server, opts.port, host);
+  } catch (e) {
+    await new Promise<void>((r) => broker.close(() => r()));
+    throw e;
+  }
+  let tlsServer: Server | undefined;
+  let tlsPort: number | undefined;
+  if (opts.tls !== undefined) {
+    tlsServer = createTlsServer(
+      { key: readFileSync(opts.tls.key), cert: readFileSync(opts.tls.cert), ca: readFileSync(opts.tls.ca), requestCert: true, rejectUnauthorized: false },
+      (s) => track(s),
+    );
+    tlsPort = await listen(tlsServer, opts.tls.port, host);
+  }
+  return {
+    port,
+    tlsPort,
+    url: `mqtt://${host}:${port}`,
+    stats,
+    async close() {
+      for (const s of sockets) s.destroy();
+      await Promise.all([new Promise<void>((r) => server.close(() => r())), tlsServer && new Promise<void>((r) => tlsServer!.close(() => r()))]);
+      await new Promise<void>((r) => broker.close(() => r()));
+    },
+  };
+}

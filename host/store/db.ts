@@ -1,0 +1,132 @@
+/**
+ * The host's SQLite database (better-sqlite3: synchronous, one connection, prepared statements; the
+ * project's measured choice, DESIGN.md). WAL with synchronous=FULL: a committed transaction survives
+ * a crash or a power cut, which is what an `ack` promises. One row per vitals batch (the CBOR as the
+ * gateway sent it): measured fastest here, and the batch is the unit of acknowledgement.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export type Db = Database.Database;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS gateways (
+  id TEXT PRIMARY KEY,
+  bed TEXT,
+  presence TEXT NOT NULL DEFAULT 'offline',  -- online / degraded / offline
+  bd_seq INTEGER,
+  boot_id BLOB,
+  fw TEXT,
+  device_kind TEXT, device_model TEXT, device_serial TEXT,
+  nonce BLOB,
+  mode TEXT,
+  fill_used INTEGER, fill_capacity INTEGER, dropped INTEGER,
+  last_seen INTEGER,                          -- host ms of the last message of any kind
+  birth_at INTEGER,
+  limits TEXT                                 -- per-bed clinical alarm limits (JSON), null: defaults
+) STRICT;
+CREATE TABLE IF NOT EXISTS boots (
+  gateway TEXT NOT NULL,
+  boot_id BLOB NOT NULL,
+  through INTEGER NOT NULL DEFAULT -1,        -- highest contiguous seq committed or known lost
+  first_seen INTEGER NOT NULL,
+  PRIMARY KEY (gateway, boot_id)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS batches (
+  gateway TEXT NOT NULL,
+  boot_id BLOB NOT NULL,
+  seq INTEGER NOT NULL,
+  t0 INTEGER NOT NULL,
+  clock TEXT NOT NULL,
+  serial TEXT NOT NULL,
+  historical INTEGER NOT NULL,
+  received INTEGER NOT NULL,
+  body BLOB NOT NULL,
+  PRIMARY KEY (gateway, boot_id, seq)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS batches_received ON batches (received);
+CREATE TABLE IF NOT EXISTS gaps (
+  gateway TEXT NOT NULL,
+  boot_id BLOB NOT NULL,
+  first_seq INTEGER NOT NULL,
+  last_seq INTEGER NOT NULL,
+  reported INTEGER NOT NULL,
+  PRIMARY KEY (gateway, boot_id, first_seq, last_seq)
+) STRICT;
+CREATE TABLE IF NOT EXISTS events (
+  id INTEGER PRIMARY KEY,
+  gateway TEXT NOT NULL,
+  boot_id BLOB,
+  t INTEGER, clock TEXT,
+  class TEXT NOT NULL, code TEXT NOT NULL, priority TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  received INTEGER NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS events_received ON events (received);
+CREATE TABLE IF NOT EXISTS alarms (
+  id INTEGER PRIMARY KEY,
+  gateway TEXT NOT NULL,
+  class TEXT NOT NULL,                        -- clinical / technical / security
+  code TEXT NOT NULL,
+  priority TEXT NOT NULL,                     -- high / medium / low (IEC 60601-1-8)
+  message TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  raised INTEGER NOT NULL,
+  cleared INTEGER,
+  acked_by TEXT, acked_at INTEGER,
+  silenced_by TEXT, silenced_until INTEGER,
+  escalations INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX IF NOT EXISTS alarms_open ON alarms (cleared, gateway);
+CREATE TABLE IF NOT EXISTS commands (
+  id INTEGER PRIMARY KEY,
+  gateway TEXT NOT NULL,
+  counter INTEGER,
+  order_id TEXT NOT NULL,
+  params TEXT NOT NULL,
+  requested_by TEXT NOT NULL,
+  cosigned_by TEXT,
+  status TEXT NOT NULL,                       -- awaiting-cosign / pending / accepted / rejected / applied / failed / timed-out / withdrawn
+  reason TEXT,
+  created INTEGER NOT NULL,
+  updated INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX IF NOT EXISTS commands_counter ON commands (gateway, counter) WHERE counter IS NOT NULL;
+CREATE TABLE IF NOT EXISTS audit (
+  seq INTEGER PRIMARY KEY,
+  t INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  prev BLOB NOT NULL,
+  hash BLOB NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS users (
+  username TEXT PRIMARY KEY,
+  display TEXT NOT NULL,
+  role TEXT NOT NULL,
+  person TEXT,                                -- the trust list's person this user signs as
+  password TEXT NOT NULL,                     -- scrypt$N$r$p$salt$hash
+  created INTEGER NOT NULL,
+  disabled INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE TABLE IF NOT EXISTS sessions (
+  token_hash BLOB PRIMARY KEY,
+  username TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  expires INTEGER NOT NULL
+) STRICT;
+`;
+
+export function openDb(path: string): Db {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  db.exec(SCHEMA);
+  return db;
+}

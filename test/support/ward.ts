@@ -1,0 +1,108 @@
+/**
+ * A small real ward for host tests: a site (root key, clinicians' keys, signed trust list), users,
+ * provisioned gateways, the host service with its embedded aedes broker (or an external broker), and
+ * Node-platform gateways with simulated devices that log in with their provisioned secrets.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DeviceKind, DeviceProfile } from '../../firmware/core/command/index.js';
+import { ed25519Verify } from '../../firmware/crypto/ed25519.js';
+import { simulatedDeviceOnLine, type DeviceOnLine } from '../../firmware/platform/node/device-line.js';
+import { NorFlash } from '../../firmware/platform/node/nor-flash.js';
+import { knownModels, loadProfile } from '../../firmware/platform/node/profiles.js';
+import { startNodeGateway, type NodeGateway } from '../../firmware/platform/node/runtime.js';
+import { MemoryStore } from '../../firmware/platform/node/store.js';
+import type { GatewayConfig } from '../../firmware/core/gateway/index.js';
+import { issueSecret } from '../../host/broker/passwd.js';
+import { startHost, type Host, type HostOptions } from '../../host/service.js';
+import { initSite, type SitePaths } from '../../host/site.js';
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function until(what: string, check: () => boolean, ms = 20_000): Promise<void> {
+  const end = performance.now() + ms;
+  while (!check()) {
+    if (performance.now() > end) throw new Error(`timed out after ${ms} ms waiting for: ${what}`);
+    await sleep(25);
+  }
+}
+
+export const PASSWORD = 'correct horse battery';
+export const CLINICIANS = [
+  { username: 'ana', person: 'ana.nurse', role: 'nurse', trustRoles: ['nurse'] },
+  { username: 'ben', person: 'ben.md', role: 'physician', trustRoles: ['physician'] },
+  { username: 'cleo', person: 'cleo.charge', role: 'charge-nurse', trustRoles: ['charge-nurse'] },
+  { username: 'dan', person: null, role: 'biomed', trustRoles: [] },
+  { username: 'eve', person: null, role: 'admin', trustRoles: [] },
+] as const;
+
+export function makeSite(site = 'ward-t'): { dir: string; paths: SitePaths } {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-host-'));
+  const paths = initSite(dir, site, CLINICIANS.filter((c) => c.person !== null).map((c) => ({ person: c.person!, roles: c.trustRoles })));
+  return { dir, paths };
+}
+
+export async function startSiteHost(dir: string, paths: SitePaths, over: Partial<HostOptions> = {}): Promise<Host> {
+  const host = await startHost({
+    site: paths.site,
+    dataDir: dir,
+    broker: { embedded: { port: 0 } },
+    http: { port: 0 },
+    rootKey: paths.rootPublicKey,
+    trustFile: paths.trustFile,
+    keyringDir: paths.keyringDir,
+    log: () => undefined,
+    ...over,
+  });
+  await host.ready();
+  if (host.users.count() === 0) {
+    for (const c of CLINICIANS) host.users.add(Date.now(), 'test', { username: c.username, role: c.role, person: c.person ?? undefined, password: PASSWORD });
+  }
+  return host;
+}
+
+export interface TestGateway {
+  readonly id: string;
+  readonly gw: NodeGateway;
+  readonly device: DeviceOnLine;
+  readonly flash: NorFlash;
+  readonly store: MemoryStore;
+  readonly alarms: boolean[];
+}
+
+export function startGateway(o: { site: SitePaths; id: string; kind: DeviceKind; brokerUrl: string; secret: string; seed?: number; flash?: NorFlash; store?: MemoryStore; config?: Partial<GatewayConfig>; username?: string }): TestGateway {
+  const profiles = new Map<string, DeviceProfile>(knownModels().map((m) => [m, loadProfile(m)]));
+  const device = simulatedDeviceOnLine({ kind: o.kind, serial: `${o.kind.toUpperCase()}-${o.id}`, seed: o.seed ?? 7, faults: { loss: 0, corrupt: 0, duplicate: 0 } });
+  const flash = o.flash ?? new NorFlash({ sectors: 24 });
+  const store = o.store ?? new MemoryStore();
+  const alarms: boolean[] = [];
+  const gw = startNodeGateway({
+    config: { site: o.site.site, gateway: o.id, firmware: '0.1.0', rootKey: o.site.rootPublicKey, profiles, batchMs: 400, outageBatchMs: 400, drainEveryMs: 100, drainBatch: 4, heartbeatMs: 2000, ...o.config },
+    ports: { flash, store, verify: ed25519Verify, random: (n) => new Uint8Array(randomBytes(n)) },
+    brokerUrl: o.brokerUrl,
+    username: o.username ?? o.id,
+    password: o.secret,
+    serial: device.port,
+    onEffect: (e) => {
+      if (e.type === 'alarm-output') alarms.push(e.on);
+    },
+  });
+  return { id: o.id, gw, device, flash, store, alarms };
+}
+
+export function provision(paths: SitePaths, id: string): string {
+  return issueSecret(paths.passwdFile, id);
+}
+
+/** Every seq of every boot a gateway has sent, as stored by the host: [boot hex, seqs]. */
+export function storedSeqs(host: Host, gateway: string): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const r of host.db.prepare<[string], { boot: string; seq: number }>("SELECT hex(boot_id) AS boot, seq FROM batches WHERE gateway = ? ORDER BY boot_id, seq").all(gateway)) {
+    const list = out.get(r.boot) ?? [];
+    list.push(r.seq);
+    out.set(r.boot, list);
+  }
+  return out;
+}

@@ -1,0 +1,90 @@
+/**
+ * The host service end to end through its embedded aedes broker, with Node-platform gateways that
+ * log in with their provisioned secrets: ingest with acks after commit, presence, an outage with
+ * nothing lost and nothing stored twice, drop reports stored as gaps, and alarms.
+ */
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Host } from '../../host/service.js';
+import type { SitePaths } from '../../host/site.js';
+import { makeSite, provision, sleep, startGateway, startSiteHost, storedSeqs, until, type TestGateway } from '../support/ward.js';
+
+let dir: string;
+let paths: SitePaths;
+let host: Host;
+const gws: TestGateway[] = [];
+
+beforeAll(async () => {
+  ({ dir, paths } = makeSite());
+  host = await startSiteHost(dir, paths);
+  gws.push(startGateway({ site: paths, id: 'gw-1', kind: 'monitor', brokerUrl: host.brokerUrl, secret: provision(paths, 'gw-1'), seed: 1 }));
+  gws.push(startGateway({ site: paths, id: 'gw-2', kind: 'pump', brokerUrl: host.brokerUrl, secret: provision(paths, 'gw-2'), seed: 2 }));
+});
+
+afterAll(async () => {
+  for (const g of gws) {
+    g.device.stop();
+    await g.gw.stop();
+  }
+  await host?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('host ingest through the embedded broker', () => {
+  it('takes gateways online from their births and commits their live batches, acking so their flash empties', async () => {
+    await until('both online', () => host.gateways().filter((g) => g.presence === 'online').length === 2);
+    await until('batches stored', () => host.ingest.stats.stored >= 6);
+    await until('acks empty the logs', () => gws.every((g) => g.gw.core.log.stats().used === 0 && g.gw.core.state === 'online'));
+    const g1 = host.gateway('gw-1')!;
+    expect(g1.device_kind).toBe('monitor');
+    expect(g1.device_serial).toBe('MONITOR-gw-1');
+    expect(g1.nonce).toHaveLength(16);
+  });
+
+  it('loses nothing and stores nothing twice across a broker outage', async () => {
+    const before = host.ingest.stats.stored;
+    await host.broker!.close(); // the whole broker goes away: a network outage for everyone
+    await until('gateways degraded', () => gws.every((g) => g.gw.core.state === 'degraded'));
+    await sleep(3000);
+    expect(gws[0]!.gw.core.log.stats().used).toBeGreaterThan(0);
+    await host.close();
+    // the host comes back on the same database (and a new broker on a new port): the gateways reconnect to it
+    host = await startSiteHost(dir, paths);
+    for (const g of gws) {
+      g.device.stop();
+      await g.gw.stop();
+    }
+    // same flash and store: the gateway reboots into the new broker address, as after a power cycle
+    const again = gws.splice(0).map((g, i) => startGateway({ site: paths, id: g.id, kind: i === 0 ? 'monitor' : 'pump', brokerUrl: host.brokerUrl, secret: provision(paths, g.id), seed: 10 + i, flash: g.flash, store: g.store }));
+    gws.push(...again);
+    await until('backlog drained and acked', () => gws.every((g) => g.gw.core.state === 'online' && g.gw.core.log.stats().used === 0), 40_000);
+    expect(host.ingest.stats.stored).toBeGreaterThan(0);
+    expect(before).toBeGreaterThan(0);
+    for (const g of gws) {
+      for (const [boot, seqs] of storedSeqs(host, g.id)) {
+        // every seq of every boot from 0 up to the highest, each exactly once (the primary key forbids twice)
+        expect({ boot, missing: [...Array(seqs.at(-1)! + 1).keys()].filter((s) => !seqs.includes(s)) }).toEqual({ boot, missing: [] });
+      }
+    }
+    const historical = host.db.prepare("SELECT count(*) AS n FROM batches WHERE historical = 1 AND gateway = 'gw-1'").get() as { n: number };
+    expect(historical.n).toBeGreaterThan(0);
+  }, 90_000);
+
+  it('keeps presence from births, deaths and heartbeats', async () => {
+    const g = gws[1]!;
+    g.device.stop();
+    await g.gw.stop(); // ends the connection: the broker publishes the will (death with the current bdSeq)
+    await until('gw-2 offline', () => host.gateway('gw-2')!.presence === 'offline');
+    await until('offline alarm', () => host.alarms.list(true, 'gw-2').some((a) => a.code === 'gateway-offline'));
+  });
+
+  it('raises a clinical alarm from per-bed limits, and it clears when vitals return to range', async () => {
+    host.db.prepare('UPDATE gateways SET limits = ? WHERE id = ?').run(JSON.stringify([{ metric: 'hr', low: 200, priority: 'medium' }]), 'gw-1');
+    await until('limit alarm', () => host.alarms.list(true, 'gw-1').some((a) => a.code === 'limit-hr'));
+    const a = host.alarms.list(true, 'gw-1').find((x) => x.code === 'limit-hr')!;
+    expect(a.class).toBe('clinical');
+    expect(a.priority).toBe('medium');
+    host.db.prepare('UPDATE gateways SET limits = ? WHERE id = ?').run(JSON.stringify([{ metric: 'hr', low: 10, priority: 'medium' }]), 'gw-1');
+    await until('limit alarm clears', () => !host.alarms.list(true, 'gw-1').some((x) => x.code === 'limit-hr'));
+  });
+});

@@ -3,7 +3,11 @@
  * log in with their provisioned secrets: ingest with acks after commit, presence, an outage with
  * nothing lost and nothing stored twice, drop reports stored as gaps, and alarms.
  */
+import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import mqtt from 'mqtt';
+import fc from 'fast-check';
+import { encode } from '../../firmware/core/cbor/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Host } from '../../host/service.js';
 import type { SitePaths } from '../../host/site.js';
@@ -86,5 +90,32 @@ describe('host ingest through the embedded broker', () => {
     expect(a.priority).toBe('medium');
     host.db.prepare('UPDATE gateways SET limits = ? WHERE id = ?').run(JSON.stringify([{ metric: 'hr', low: 10, priority: 'medium' }]), 'gw-1');
     await until('limit alarm clears', () => !host.alarms.list(true, 'gw-1').some((x) => x.code === 'limit-hr'));
+  });
+
+  it('answers malformed payloads of every kind on every channel with an error event and a counter, and keeps ingesting', async () => {
+    const secret = provision(paths, 'gw-x');
+    const c = await mqtt.connectAsync(host.brokerUrl, { clientId: `vigil-${paths.site}-gw-x`, username: 'gw-x', password: secret, reconnectPeriod: 0 });
+    const bad: Array<[string, Uint8Array]> = [
+      ['vitals', new Uint8Array([0xff, 0x00])],
+      ['history', encode([1, 2, 3])],
+      ['state', encode(new Map([['online', 'yes']]))],
+      ['state', new Uint8Array(0)],
+      ['event', encode(new Map([['class', 'made-up']]))],
+      ['cmd/result', encode('nope')],
+    ];
+    for (const [ch, p] of bad) await c.publishAsync(`vigil/v1/${paths.site}/gw-x/${ch}`, Buffer.from(p), { qos: 1 });
+    // and a fuzz run of random payloads on the gateway's channels
+    const payloads = fc.sample(fc.uint8Array({ maxLength: 200 }), { numRuns: 300, seed: 11 });
+    const channels = ['vitals', 'history', 'state', 'event', 'cmd/result'];
+    for (const [i, p] of payloads.entries()) c.publish(`vigil/v1/${paths.site}/gw-x/${channels[i % channels.length]}`, Buffer.from(p), { qos: 1 });
+    await c.publishAsync(`vigil/v1/${paths.site}/gw-x/event`, Buffer.from(randomBytes(8)), { qos: 1 });
+    await until('every bad payload counted', () => Object.values(host.counters.refused).reduce((a, b) => a + b, 0) >= bad.length + 300);
+    for (const ch of channels) expect(host.counters.refused[ch]).toBeGreaterThan(0);
+    const events = host.db.prepare("SELECT detail FROM events WHERE gateway = 'gw-x' AND code = 'host-refused-payload'").all() as Array<{ detail: string }>;
+    expect(events.length).toBeGreaterThanOrEqual(channels.length); // one stored event per channel per 10 s; every one counted
+    expect(JSON.parse(events[0]!.detail)).toHaveProperty('error');
+    await c.endAsync(true);
+    const before = host.ingest.stats.stored;
+    await until('still ingesting', () => host.ingest.stats.stored > before + 2);
   });
 });

@@ -248,7 +248,6 @@ export async function startHost(o: HostOptions): Promise<Host> {
     if ((lastErrorEvent.get(key) ?? -Infinity) + ERROR_EVENT_EVERY_MS > t) return; // counted; one stored event per 10 s is enough
     lastErrorEvent.set(key, t);
     counters.errorEvents++;
-    ensureGw.run(gateway);
     db.prepare("INSERT INTO events (gateway, class, code, priority, detail, received) VALUES (?, 'technical', 'host-refused-payload', 'low', ?, ?)").run(gateway, JSON.stringify({ channel, error }), t);
   }
 
@@ -360,6 +359,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
     const gateway = parts[3] ?? '';
     const channel = parts.slice(4).join('/');
     try {
+      if (gateway === 'host' && channel === 'state') return; // the host's own retained state, echoed by the `+/state` subscription
       if (parts.length < 5 || idProblem(gateway, 'gateway') !== undefined) return refuse(gateway || '?', channel || '?', `topic ${topicName} names no valid gateway`);
       ensureGw.run(gateway);
       touch.run(now(), gateway);

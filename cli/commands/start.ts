@@ -1,7 +1,5 @@
-import { Aedes } from 'aedes';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DeviceKind, DeviceProfile } from '../../firmware/core/command/index.js';
@@ -11,84 +9,98 @@ import { FileFlash } from '../../firmware/platform/node/file-flash.js';
 import { knownModels, loadProfile } from '../../firmware/platform/node/profiles.js';
 import { startNodeGateway, type NodeGateway } from '../../firmware/platform/node/runtime.js';
 import { FileStore } from '../../firmware/platform/node/store.js';
-import { loadSigningKey, newKeyPair } from '../../host/signing/keys.js';
+import { BrokerPortTaken } from '../../host/broker/embedded.js';
+import { issueSecret } from '../../host/broker/passwd.js';
+import { startHost, type Host } from '../../host/service.js';
+import { initSite, readSite } from '../../host/site.js';
 import { wholeNumber } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 
 /**
- * `npm start`: the main job. Today that is an embedded MQTT broker and a small simulated ward of
- * Node-platform gateways, each with a simulated device. The host service, the full ward simulator and
- * the nursing-station dashboard are not built yet: without a host the gateways are degraded and keep
- * every sample in their flash, as they would in an outage, and this says so.
+ * `npm start`: the main job on one machine. The host service with its embedded broker, and a small
+ * simulated ward of Node-platform gateways, each with a simulated device, logging in with the secrets
+ * the host issued them. On the first run it makes a demo site in the data directory (root key,
+ * clinicians' keys, trust list) and demo users, whose passwords it prints once and keeps in
+ * `<data-dir>/demo-logins.txt`. The nursing-station dashboard and the full ward simulator (faults,
+ * attacks) are not built yet; the API they will use is (docs/api.md).
  */
-const NOT_YET = ['host service (ingest, storage, acks, alarms, command service, API)', 'ward simulator with faults and attacks', 'nursing-station dashboard'];
+const NOT_YET = ['nursing-station dashboard', 'ward simulator with faults and attacks'];
 const WARD: ReadonlyArray<[string, DeviceKind]> = [['gw-bed-1', 'monitor'], ['gw-bed-2', 'pump'], ['gw-bed-3', 'ventilator']];
-
-function listen(server: Server, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      const a = server.address();
-      resolve(a !== null && typeof a === 'object' ? a.port : port);
-    });
-  });
-}
+const DEMO = [
+  { username: 'ana', person: 'ana.nurse', role: 'nurse', trust: ['nurse'] },
+  { username: 'ben', person: 'ben.md', role: 'physician', trust: ['physician'] },
+  { username: 'cleo', person: 'cleo.charge', role: 'charge-nurse', trust: ['charge-nurse'] },
+  { username: 'pia', person: 'pia.pharm', role: 'pharmacist', trust: ['pharmacist'] },
+  { username: 'dan', person: undefined, role: 'biomed', trust: [] },
+  { username: 'eve', person: undefined, role: 'admin', trust: [] },
+] as const;
 
 export const startCommand: Command = {
   name: 'start',
-  summary: 'start the main job: an embedded broker and a simulated ward of gateways (host and dashboard: not yet)',
-  usage: 'vigil start [--port 1883] [--data-dir .vigil] [--site ward-1] [--duration <seconds>]',
+  summary: 'start the main job: host service with its embedded broker and API, and a simulated ward of gateways',
+  usage: 'vigil start [--broker-port 1883] [--http-port 8080] [--data-dir .vigil] [--site ward-1] [--duration <seconds>]',
   async run(args) {
-    const { values } = parseArgs({ args: [...args], options: { port: { type: 'string' }, 'data-dir': { type: 'string' }, site: { type: 'string' }, duration: { type: 'string' } }, strict: true });
-    const wanted = values.port === undefined ? 1883 : wholeNumber(values.port, '--port');
+    const { values } = parseArgs({ args: [...args], options: { 'broker-port': { type: 'string' }, 'http-port': { type: 'string' }, 'data-dir': { type: 'string' }, site: { type: 'string' }, duration: { type: 'string' } }, strict: true });
     const dir = values['data-dir'] ?? '.vigil';
-    const site = values.site ?? 'ward-1';
     mkdirSync(dir, { recursive: true });
-
-    const broker = await Aedes.createBroker();
-    const server = createServer(broker.handle);
-    let port: number;
-    try {
-      port = await listen(server, wanted);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
-      if (values.port !== undefined) {
-        await new Promise<void>((r) => broker.close(() => r()));
-        throw new UsageError(`port ${wanted} is taken (another broker, such as Mosquitto, may be running): give --port <free port>, or --port 0 for any`);
-      }
-      // the default port is taken (often by a system Mosquitto): a newcomer's first run still works
-      port = await listen(server, 0);
-      console.log(`Port ${wanted} is taken (another broker, such as Mosquitto?): the embedded broker listens on ${port} instead; --port chooses.`);
+    if (!existsSync(join(dir, 'site.json'))) {
+      initSite(dir, values.site ?? 'ward-1', DEMO.filter((d) => d.person !== undefined).map((d) => ({ person: d.person!, roles: d.trust })));
+      console.log(`Made a demo site in ${dir}/ (root key, clinicians' signing keys, trust list).`);
     }
+    const site = readSite(dir);
+    if (values.site !== undefined && values.site !== site.site) throw new UsageError(`${dir} holds site ${site.site}, not ${values.site}: choose another --data-dir`);
 
-    // the ward's root key: made once, kept in the data directory (the host will sign trust lists with it)
-    const rootPath = join(dir, 'site-root.pem');
-    if (!existsSync(rootPath)) writeFileSync(rootPath, newKeyPair().pem, { mode: 0o600 });
-    const root = loadSigningKey(rootPath);
+    const brokerPort = values['broker-port'] === undefined ? 1883 : wholeNumber(values['broker-port'], '--broker-port');
+    const httpPort = values['http-port'] === undefined ? 8080 : wholeNumber(values['http-port'], '--http-port');
+    const start = (broker: number, http: number) =>
+      startHost({ site: site.site, dataDir: dir, broker: { embedded: { port: broker } }, http: { port: http }, rootKey: site.rootPublicKey, trustFile: site.trustFile, keyringDir: site.keyringDir, log: () => undefined });
+    let host: Host;
+    try {
+      host = await start(brokerPort, httpPort);
+    } catch (e) {
+      const taken = e instanceof BrokerPortTaken || /HTTP port .* is taken/.test((e as Error).message);
+      if (!taken || values['broker-port'] !== undefined || values['http-port'] !== undefined) throw e instanceof BrokerPortTaken ? new UsageError(e.message) : e;
+      // a default port is taken (often 1883 by a system Mosquitto): a newcomer's first run still works
+      host = await start(0, 0);
+      console.log(`Port ${brokerPort} or ${httpPort} is taken (a system Mosquitto?): using free ports instead; --broker-port and --http-port choose.`);
+    }
+    await host.ready();
+
+    const logins: string[] = [];
+    if (host.users.count() === 0) {
+      for (const d of DEMO) {
+        const password = randomBytes(9).toString('base64url');
+        host.users.add(Date.now(), 'vigil-start', { username: d.username, role: d.role, person: d.person, password });
+        logins.push(`${d.username.padEnd(5)} ${d.role.padEnd(13)} ${password}`);
+      }
+      writeFileSync(join(dir, 'demo-logins.txt'), logins.join('\n') + '\n', { mode: 0o600 });
+    }
 
     const profiles = new Map<string, DeviceProfile>(knownModels().map((m) => [m, loadProfile(m)]));
     const running: Array<{ id: string; kind: DeviceKind; gw: NodeGateway; device: DeviceOnLine }> = [];
     for (const [id, kind] of WARD) {
-      const gdir = join(dir, id);
+      const gdir = join(dir, 'ward', id);
       mkdirSync(gdir, { recursive: true });
       const device = simulatedDeviceOnLine({ kind, serial: `${kind.toUpperCase()}-${id}`, seed: running.length + 1, faults: { loss: 0.001, corrupt: 0.0005, duplicate: 0 } });
       const gw = startNodeGateway({
-        config: { site, gateway: id, firmware: '0.1.0', rootKey: root.publicKey, profiles },
+        config: { site: site.site, gateway: id, firmware: '0.1.0', rootKey: site.rootPublicKey, profiles },
         ports: { flash: new FileFlash(join(gdir, 'vitals.flash'), 240), store: new FileStore(join(gdir, 'store.json')), verify: ed25519Verify, random: (n) => new Uint8Array(randomBytes(n)) },
-        brokerUrl: `mqtt://127.0.0.1:${port}`,
+        brokerUrl: host.brokerUrl,
+        username: id,
+        password: issueSecret(site.passwdFile, id),
         serial: device.port,
       });
       running.push({ id, kind, gw, device });
     }
 
-    console.log(`Vigil: broker on mqtt://127.0.0.1:${port}, site ${site}, ${running.length} gateways with simulated devices (data in ${dir}/)`);
-    console.log(`Not built yet: ${NOT_YET.join('; ')}.`);
-    console.log('Without a host the gateways are degraded and keep every sample in flash, as in an outage. Ctrl-C stops.\n');
+    console.log(`Vigil site ${site.site}: broker ${host.brokerUrl}, API ${host.httpUrl} (docs/api.md), ${running.length} gateways with simulated devices; data in ${dir}/`);
+    if (logins.length > 0) console.log(`Demo logins (shown once; also in ${join(dir, 'demo-logins.txt')}):\n  ${logins.join('\n  ')}`);
+    else console.log(`Demo logins: ${join(dir, 'demo-logins.txt')}`);
+    console.log(`Not built yet: ${NOT_YET.join('; ')}. Ctrl-C stops.\n`);
     const status = () => {
-      for (const r of running) {
-        const s = r.gw.core.log.stats();
-        console.log(`  ${r.id} (${r.kind}): ${r.gw.core.state}, ${s.used} bytes waiting in flash, ${s.dropped} dropped`);
-      }
+      const line = host.gateways().map((g) => `${g.id} ${g.presence}`).join(', ');
+      const s = host.ingest.stats;
+      console.log(`  ${line}; stored ${s.stored} batches, ${s.duplicates} duplicates, ${s.refused} refused; ${host.alarms.list(true).length} active alarms`);
     };
     const timer = setInterval(status, 10_000);
     await new Promise<void>((resolve) => {
@@ -102,8 +114,7 @@ export const startCommand: Command = {
       r.device.stop();
       await r.gw.stop();
     }
-    await new Promise<void>((r) => server.close(() => r()));
-    await new Promise<void>((r) => broker.close(() => r()));
+    await host.close();
     return 0;
   },
 };

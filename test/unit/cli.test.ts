@@ -59,12 +59,19 @@ describe('vigil firmware build', () => {
 });
 
 describe('vigil start (npm start)', () => {
-  it('starts a broker and a simulated ward, says what is not built yet, and stops cleanly', () => {
+  it('starts the host with its broker and API and a simulated ward whose gateways come online, says what is not built yet, and stops cleanly', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-start-'));
-    const r = spawnSync(process.execPath, [bin, 'start', '--port', '0', '--data-dir', dir, '--duration', '2'], { encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(process.execPath, [bin, 'start', '--broker-port', '0', '--http-port', '0', '--data-dir', dir, '--duration', '8'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/broker on mqtt:\/\/127\.0\.0\.1:\d+, site ward-1, 3 gateways/);
-    expect(r.stdout).toMatch(/Not built yet: host service/);
-    expect(r.stdout).toMatch(/gw-bed-2 \(pump\): degraded/);
-  });
+    expect(r.stdout).toMatch(/broker mqtt:\/\/127\.0\.0\.1:\d+, API http:\/\/127\.0\.0\.1:\d+ \(docs\/api\.md\), 3 gateways/);
+    expect(r.stdout).toMatch(/ana +nurse +\S{12}/);
+    expect(r.stdout).toMatch(/Not built yet: nursing-station dashboard/);
+    // the closing status line: every gateway online, batches stored
+    expect(r.stdout).toMatch(/gw-bed-1 online, gw-bed-2 online, gw-bed-3 online; stored [1-9]\d* batches/);
+    // the second start finds the site and the users already there
+    const again = spawnSync(process.execPath, [bin, 'start', '--broker-port', '0', '--http-port', '0', '--data-dir', dir, '--duration', '1'], { encoding: 'utf8', timeout: 60_000 });
+    expect(again.status).toBe(0);
+    expect(again.stdout).toMatch(/Demo logins: .*demo-logins\.txt/);
+  }, 90_000);
 });

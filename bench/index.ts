@@ -1,5 +1,6 @@
 /** `npm run bench`: every benchmark, each reported as a ratio against a reference in the same run. */
 import { benchCbor } from './cbor.bench.js';
+import { benchHost } from './host.bench.js';
 import { benchLog } from './log.bench.js';
 import { benchVerify } from './verify.bench.js';
 
@@ -7,6 +8,7 @@ const sections: ReadonlyArray<readonly [string, () => string | Promise<string>]>
   ['cbor', benchCbor],
   ['verify', benchVerify],
   ['log', benchLog],
+  ['host', benchHost],
 ];
 
 const only = process.argv.slice(2);

@@ -82,6 +82,8 @@ export class Alarms {
   private readonly findOpen;
   private readonly insert;
   private readonly byId;
+  /** gateway/code of every alarm not yet cleared: most vitals batches clear nothing, and need not ask SQLite. */
+  private readonly open = new Set<string>();
 
   constructor(private readonly db: Db, private readonly audit: AuditLog, private readonly notify: (a: Alarm, change: string) => void, opts: AlarmOptions = {}) {
     this.escalateAfter = opts.escalateAfterMs ?? { high: 60_000, medium: 120_000, low: 300_000 };
@@ -89,6 +91,7 @@ export class Alarms {
     this.findOpen = db.prepare<[string, string], Alarm>('SELECT * FROM alarms WHERE gateway = ? AND code = ? AND cleared IS NULL');
     this.insert = db.prepare('INSERT INTO alarms (gateway, class, code, priority, message, detail, raised) VALUES (?, ?, ?, ?, ?, ?, ?)');
     this.byId = db.prepare<[number], Alarm>('SELECT * FROM alarms WHERE id = ?');
+    for (const a of db.prepare<[], { gateway: string; code: string }>('SELECT gateway, code FROM alarms WHERE cleared IS NULL').all()) this.open.add(`${a.gateway}/${a.code}`);
   }
 
   /** Raises an alarm unless the same condition is already active (then only a higher priority sticks). */
@@ -105,6 +108,7 @@ export class Alarms {
       return open;
     }
     const id = Number(this.insert.run(gateway, cls, code, priority, message, JSON.stringify(detail), now).lastInsertRowid);
+    this.open.add(`${gateway}/${code}`);
     this.audit.append(now, 'host', 'alarm-raised', `alarm/${id}`, { gateway, class: cls, code, priority, message });
     const a = this.byId.get(id)!;
     this.notify(a, 'raised');
@@ -113,10 +117,12 @@ export class Alarms {
 
   /** The condition is gone: the alarm clears (security alarms latch until acknowledged). */
   clear(now: number, gateway: string, code: string): void {
+    if (!this.open.has(`${gateway}/${code}`)) return;
     const open = this.findOpen.get(gateway, code);
     if (open === undefined) return;
     if (open.class === 'security' && open.acked_by === null) return;
     this.db.prepare('UPDATE alarms SET cleared = ? WHERE id = ?').run(now, open.id);
+    this.open.delete(`${gateway}/${code}`);
     this.audit.append(now, 'host', 'alarm-cleared', `alarm/${open.id}`, { gateway, code });
     this.notify(this.byId.get(open.id)!, 'cleared');
   }
@@ -127,7 +133,10 @@ export class Alarms {
     this.db.prepare('UPDATE alarms SET acked_by = ?, acked_at = ? WHERE id = ?').run(user, now, id);
     this.audit.append(now, user, 'alarm-acknowledged', `alarm/${id}`, { gateway: a.gateway, code: a.code, priority: a.priority });
     // a latched security alarm whose cause has passed clears once someone has seen it
-    if (a.class === 'security' && a.cleared === null) this.db.prepare('UPDATE alarms SET cleared = ? WHERE id = ?').run(now, id);
+    if (a.class === 'security' && a.cleared === null) {
+      this.db.prepare('UPDATE alarms SET cleared = ? WHERE id = ?').run(now, id);
+      this.open.delete(`${a.gateway}/${a.code}`);
+    }
     const out = this.get(id);
     this.notify(out, 'acknowledged');
     return out;

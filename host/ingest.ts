@@ -10,7 +10,7 @@
  */
 import { decode, type CborValue } from '../firmware/core/cbor/index.js';
 import { toHex } from '../firmware/core/hex.js';
-import { decodeBatch, type VitalsBatch } from '../firmware/core/vitals/index.js';
+import { batchFromMap, type VitalsBatch } from '../firmware/core/vitals/index.js';
 import type { Db } from './store/db.js';
 
 export interface AckOut {
@@ -113,7 +113,7 @@ export function parseRecord(payload: Uint8Array, channel: 'vitals' | 'history'):
   for (const k of m.keys()) {
     if (typeof k !== 'string' || !['bootId', 'seq', 'historical', 'lowWater', 't0', 'clock', 'serial', 'metrics'].includes(k)) return no(`unexpected key ${String(k)}`);
   }
-  const batch = decodeBatch(payload);
+  const batch = batchFromMap(m);
   if (!batch.ok) return no(`batch: ${batch.error.detail}`);
   return { ok: true, bootId, seq, historical: channel === 'history', lowWater, batch: batch.value, drop: undefined };
 }
@@ -159,7 +159,7 @@ export class Ingest {
 
   constructor(private readonly db: Db, private readonly hooks: IngestHooks, opts: IngestOptions = {}) {
     this.now = opts.now ?? Date.now;
-    this.flushMs = opts.flushMs ?? 5;
+    this.flushMs = opts.flushMs ?? 15;
     this.maxBatch = opts.maxBatch ?? 2000;
     this.insertBatch = db.prepare('INSERT OR IGNORE INTO batches (gateway, boot_id, seq, t0, clock, serial, historical, received, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
     this.insertGap = db.prepare('INSERT OR IGNORE INTO gaps (gateway, boot_id, first_seq, last_seq, reported) VALUES (?, ?, ?, ?, ?)');

@@ -96,6 +96,8 @@ export interface Host {
   gateway(id: string): GatewayRow | undefined;
   gateways(): GatewayRow[];
   limitsFor(id: string): readonly Limit[];
+  /** A bed's own clinical alarm limits; null goes back to the device kind's defaults. */
+  setLimits(id: string, limits: readonly Limit[] | null): void;
   subscribe(listener: (m: StreamMessage) => void): () => void;
   /** Resolves when the host's MQTT client is connected and subscribed. */
   ready(): Promise<void>;
@@ -140,13 +142,38 @@ export async function startHost(o: HostOptions): Promise<Host> {
   const getGw = db.prepare<[string], GatewayRow>('SELECT * FROM gateways WHERE id = ?');
   const ensureGw = db.prepare("INSERT INTO gateways (id, presence) VALUES (?, 'offline') ON CONFLICT (id) DO NOTHING");
   const touch = db.prepare('UPDATE gateways SET last_seen = ? WHERE id = ?');
+  // per-message bookkeeping stays in memory: a write per message outside a transaction would cost an
+  // fsync each. last_seen goes to the database once a second (the presence tick).
+  const known = new Set<string>();
+  const lastSeen = new Map<string, number>();
+  const seen = (gateway: string) => {
+    if (!known.has(gateway)) {
+      ensureGw.run(gateway);
+      known.add(gateway);
+    }
+    lastSeen.set(gateway, now());
+  };
+  const saveLastSeen = db.transaction(() => {
+    for (const [g, t] of lastSeen) touch.run(t, g);
+    lastSeen.clear();
+  });
 
   // ---- alarms ----
   const alarms = new Alarms(db, audit, (alarm, change) => emit({ type: 'alarm', change, alarm }), { escalateAfterMs: o.escalateAfterMs });
+  // per-bed limits, cached: every live batch is checked against them
+  const limitsCache = new Map<string, readonly Limit[]>();
   const limitsFor = (id: string): readonly Limit[] => {
-    const g = getGw.get(id);
-    if (g?.limits) return JSON.parse(g.limits) as Limit[];
-    return DEFAULT_LIMITS[g?.device_kind ?? ''] ?? [];
+    let l = limitsCache.get(id);
+    if (l === undefined) {
+      const g = getGw.get(id);
+      l = g?.limits ? (JSON.parse(g.limits) as Limit[]) : (DEFAULT_LIMITS[g?.device_kind ?? ''] ?? []);
+      limitsCache.set(id, l);
+    }
+    return l;
+  };
+  const setLimits = (id: string, limits: readonly Limit[] | null) => {
+    db.prepare('UPDATE gateways SET limits = ? WHERE id = ?').run(limits === null ? null : JSON.stringify(limits), id);
+    limitsCache.delete(id);
   };
 
   // ---- MQTT ----
@@ -181,6 +208,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
   });
   readyPromise.catch(() => undefined);
   client.on('connect', () => {
+    (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true); // commands and acks are small: send at once
     void (async () => {
       await client.subscribeAsync([`${root}/+/state`, `${root}/+/vitals`, `${root}/+/history`, `${root}/+/event`, `${root}/+/cmd/result`], { qos: 1 });
       if (trustBytes !== undefined) await client.publishAsync(`${root}/trust`, Buffer.from(trustBytes), { qos: 1, retain: true });
@@ -214,29 +242,34 @@ export async function startHost(o: HostOptions): Promise<Host> {
   }, { now });
 
   function onStored(b: StoredBatch): void {
-    const metrics = b.batch.columns.map((c) => ({ key: metricByMdc(c.mdc)?.key ?? String(c.mdc), mdc: c.mdc, unit: c.unit, dt: c.dt, values: [...c.values] }));
-    emit({ type: 'vitals', gateway: b.gateway, seq: b.seq, historical: b.historical, t0: b.batch.t0, clock: b.batch.clock, metrics });
+    const keyOf = (mdc: number) => metricByMdc(mdc)?.key ?? String(mdc);
+    if (listeners.size > 0) {
+      const metrics = b.batch.columns.map((c) => ({ key: keyOf(c.mdc), mdc: c.mdc, unit: c.unit, dt: c.dt, values: [...c.values] }));
+      emit({ type: 'vitals', gateway: b.gateway, seq: b.seq, historical: b.historical, t0: b.batch.t0, clock: b.batch.clock, metrics });
+    }
     if (b.historical) return; // old data: shown and stored, but no live alarm from it
     const limits = limitsFor(b.gateway);
-    const seen = new Set<string>();
-    for (const m of metrics) {
-      if (!limits.some((l) => l.metric === m.key)) continue;
-      seen.add(m.key);
+    if (limits.length === 0) return;
+    for (const c of b.batch.columns) {
+      const key = keyOf(c.mdc);
+      if (!limits.some((l) => l.metric === key)) continue;
       let worst: Limit | undefined;
       let worstValue: number | undefined;
-      for (const v of m.values) {
+      let any = false;
+      for (const v of c.values) {
         if (v === null) continue;
-        const hit = breach(limits, m.key, v);
+        any = true;
+        const hit = breach(limits, key, v);
         if (hit !== undefined && (worst === undefined || (hit.priority === 'high' && worst.priority !== 'high'))) {
           worst = hit;
           worstValue = v;
         }
       }
-      const code = `limit-${m.key}`;
+      const code = `limit-${key}`;
       if (worst !== undefined) {
         const range = `${worst.low ?? '-'}..${worst.high ?? '-'}`;
-        alarms.raise(now(), b.gateway, 'clinical', code, worst.priority, `${m.key} ${worstValue} ${m.unit} outside ${range}`, { metric: m.key, value: worstValue, low: worst.low, high: worst.high });
-      } else if (m.values.some((v) => v !== null)) alarms.clear(now(), b.gateway, code);
+        alarms.raise(now(), b.gateway, 'clinical', code, worst.priority, `${key} ${worstValue} ${c.unit} outside ${range}`, { metric: key, value: worstValue, low: worst.low, high: worst.high });
+      } else if (any) alarms.clear(now(), b.gateway, code);
     }
   }
 
@@ -297,6 +330,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
     db.prepare(
       'UPDATE gateways SET bd_seq = ?, boot_id = ?, fw = ?, device_kind = ?, device_model = ?, device_serial = ?, nonce = ?, mode = ?, fill_used = ?, fill_capacity = ?, dropped = ?, birth_at = coalesce(CASE WHEN bd_seq = ? THEN birth_at END, ?) WHERE id = ?',
     ).run(s.bdSeq, s.bootId, s.fw, s.device?.kind ?? null, s.device?.model ?? null, s.device?.serial ?? null, s.nonce, s.mode, s.fill.used, s.fill.capacity, s.fill.dropped, s.bdSeq, t, gateway);
+    if (g?.device_kind !== (s.device?.kind ?? null)) limitsCache.delete(gateway);
     setPresence(gateway, presenceOf(s), s.mode);
     const fill = s.fill.capacity > 0 ? s.fill.used / s.fill.capacity : 0;
     if (fill >= 0.8) alarms.raise(t, gateway, 'technical', 'buffer-filling', 'medium', `${gateway}: buffer ${Math.round(fill * 100)} % full`, { ...s.fill });
@@ -360,9 +394,8 @@ export async function startHost(o: HostOptions): Promise<Host> {
     const channel = parts.slice(4).join('/');
     try {
       if (gateway === 'host' && channel === 'state') return; // the host's own retained state, echoed by the `+/state` subscription
-      if (parts.length < 5 || idProblem(gateway, 'gateway') !== undefined) return refuse(gateway || '?', channel || '?', `topic ${topicName} names no valid gateway`);
-      ensureGw.run(gateway);
-      touch.run(now(), gateway);
+      if (parts.length < 5 || (!known.has(gateway) && idProblem(gateway, 'gateway') !== undefined)) return refuse(gateway || '?', channel || '?', `topic ${topicName} names no valid gateway`);
+      seen(gateway);
       switch (channel) {
         case 'vitals':
         case 'history': {
@@ -390,6 +423,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
   const tick = setInterval(() => {
     const t = now();
     try {
+      saveLastSeen();
       for (const g of db.prepare<[number], { id: string }>("SELECT id FROM gateways WHERE presence != 'offline' AND (last_seen IS NULL OR last_seen < ?)").all(t - offlineAfter)) setPresence(g.id, 'offline', null);
       alarms.tick(t);
       commands.tick(t);
@@ -421,6 +455,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
     gateway: (id) => getGw.get(id),
     gateways: () => db.prepare<[], GatewayRow>('SELECT * FROM gateways ORDER BY id').all(),
     limitsFor,
+    setLimits,
     subscribe(l) {
       listeners.add(l);
       return () => listeners.delete(l);

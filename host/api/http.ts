@@ -188,7 +188,7 @@ export async function startApi(host: Host, opts: { port: number; host?: string; 
     gw(id);
     const b = await c.body();
     const limits = b.limits === null ? null : parseLimits(b.limits);
-    host.db.prepare('UPDATE gateways SET limits = ? WHERE id = ?').run(limits === null ? null : JSON.stringify(limits), id);
+    host.setLimits(id, limits);
     host.audit.append(now(), c.user!.username, 'limits-set', `gateway/${id}`, { limits });
     return host.limitsFor(id);
   });

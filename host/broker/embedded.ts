@@ -121,6 +121,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   const host = opts.host ?? '127.0.0.1';
   const sockets = new Set<Socket>();
   const track = (s: Socket) => {
+    s.setNoDelay(true); // small command and ack packets go out at once, not after Nagle's wait
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
     broker.handle(s);

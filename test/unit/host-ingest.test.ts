@@ -83,12 +83,12 @@ describe('host ingest through the embedded broker', () => {
   });
 
   it('raises a clinical alarm from per-bed limits, and it clears when vitals return to range', async () => {
-    host.db.prepare('UPDATE gateways SET limits = ? WHERE id = ?').run(JSON.stringify([{ metric: 'hr', low: 200, priority: 'medium' }]), 'gw-1');
+    host.setLimits('gw-1', [{ metric: 'hr', low: 200, priority: 'medium' }]);
     await until('limit alarm', () => host.alarms.list(true, 'gw-1').some((a) => a.code === 'limit-hr'));
     const a = host.alarms.list(true, 'gw-1').find((x) => x.code === 'limit-hr')!;
     expect(a.class).toBe('clinical');
     expect(a.priority).toBe('medium');
-    host.db.prepare('UPDATE gateways SET limits = ? WHERE id = ?').run(JSON.stringify([{ metric: 'hr', low: 10, priority: 'medium' }]), 'gw-1');
+    host.setLimits('gw-1', [{ metric: 'hr', low: 10, priority: 'medium' }]);
     await until('limit alarm clears', () => !host.alarms.list(true, 'gw-1').some((x) => x.code === 'limit-hr'));
   });
 

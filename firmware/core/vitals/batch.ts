@@ -111,10 +111,14 @@ export function encodeBatch(b: VitalsBatch): Uint8Array {
 }
 
 export function decodeBatch(bytes: Uint8Array): Result<VitalsBatch, VitalsError> {
-  const bad = (detail: string) => ({ ok: false as const, error: { type: 'malformed' as const, detail } });
   const r = decode(bytes, { maxDepth: 4, maxLength: 4096 });
-  if (!r.ok) return bad(`CBOR: ${r.error.type}`);
-  const m = r.value;
+  if (!r.ok) return { ok: false, error: { type: 'malformed', detail: `CBOR: ${r.error.type}` } };
+  return batchFromMap(r.value);
+}
+
+/** The batch in an already decoded map (a record's other keys, such as bootId and seq, are left alone). */
+export function batchFromMap(m: CborValue): Result<VitalsBatch, VitalsError> {
+  const bad = (detail: string) => ({ ok: false as const, error: { type: 'malformed' as const, detail } });
   if (!(m instanceof Map)) return bad('a batch is a map');
   const t0 = m.get('t0');
   const clock = m.get('clock');

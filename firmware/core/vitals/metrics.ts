@@ -36,8 +36,10 @@ export const METRICS: readonly MetricSpec[] = Object.freeze([
   spec('mv', 151996, 'MDC_VENT_VOL_MINUTE', 'L/min', -1),
 ]);
 
+const BY_MDC = new Map(METRICS.map((m) => [m.mdc, m]));
+
 export function metricByMdc(mdc: number): MetricSpec | undefined {
-  return METRICS.find((m) => m.mdc === mdc);
+  return BY_MDC.get(mdc);
 }
 
 export function metricByKey(key: string): MetricSpec | undefined {

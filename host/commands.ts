@@ -67,6 +67,8 @@ export interface CommandDeps {
   readonly lifetimeS?: number;
   readonly answerTimeoutMs?: number;
   readonly applyTimeoutMs?: number;
+  /** How long a soft-limit override waits for its second signature (default 15 min). */
+  readonly cosignWindowMs?: number;
 }
 
 /** Loads every PKCS#8 key in a directory; each must belong to a signer of the trust list. */
@@ -104,12 +106,14 @@ export class CommandService {
   private readonly lifetimeS: number;
   private readonly answerTimeoutMs: number;
   private readonly applyTimeoutMs: number;
+  private readonly cosignWindowMs: number;
 
   constructor(private readonly d: CommandDeps) {
     this.byId = d.db.prepare<[number], CommandRow>('SELECT * FROM commands WHERE id = ?');
     this.lifetimeS = d.lifetimeS ?? 300;
     this.answerTimeoutMs = d.answerTimeoutMs ?? 20_000;
     this.applyTimeoutMs = d.applyTimeoutMs ?? 30_000;
+    this.cosignWindowMs = d.cosignWindowMs ?? 15 * 60_000;
   }
 
   get(id: number): CommandRow {
@@ -247,8 +251,11 @@ export class CommandService {
     return this.get(c.id);
   }
 
-  /** Commands whose answer is overdue time out. Call every few seconds. */
+  /** Commands whose answer is overdue time out; overrides nobody co-signed in time lapse. Call every few seconds. */
   tick(now: number): void {
+    for (const c of this.d.db.prepare<[number], CommandRow>("SELECT * FROM commands WHERE status = 'awaiting-cosign' AND created < ?").all(now - this.cosignWindowMs)) {
+      this.setStatus(now, c.id, 'withdrawn', `no co-signature within ${this.cosignWindowMs / 60_000} min`);
+    }
     const rows = this.d.db.prepare<[], CommandRow>("SELECT * FROM commands WHERE status IN ('pending', 'accepted')").all();
     for (const c of rows) {
       const limit = c.status === 'pending' ? this.answerTimeoutMs : this.applyTimeoutMs;

@@ -99,6 +99,8 @@ export interface Host {
   /** A bed's own clinical alarm limits; null goes back to the device kind's defaults. */
   setLimits(id: string, limits: readonly Limit[] | null): void;
   subscribe(listener: (m: StreamMessage) => void): () => void;
+  /** Deletes what is older than the retention period now (it also runs hourly), and audits it. */
+  purge(): { batches: number; events: number };
   /** Resolves when the host's MQTT client is connected and subscribed. */
   ready(): Promise<void>;
   close(): Promise<void>;
@@ -435,6 +437,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
   const purge = () => {
     const r = ingest.purge(now() - retentionMs);
     if (r.batches + r.events > 0) audit.append(now(), 'host', 'retention-purge', `site/${o.site}`, { ...r, retentionDays: o.retentionDays ?? 30 });
+    return r;
   };
   purge();
   const purgeTimer = setInterval(purge, 3600_000);
@@ -461,6 +464,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
       return () => listeners.delete(l);
     },
     ready: () => readyPromise,
+    purge,
     async close() {
       clearInterval(tick);
       clearInterval(purgeTimer);

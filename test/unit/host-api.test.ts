@@ -7,6 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { WebSocket } from 'ws';
+import mqtt from 'mqtt';
+import { randomBytes } from 'node:crypto';
+import { dropRecord } from '../support/records.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
 import { verifyAudit } from '../../host/audit.js';
@@ -170,6 +173,28 @@ describe('alarms', () => {
     expect(actions).toEqual(['host:alarm-raised', 'host:alarm-escalated', 'ana:alarm-silenced', 'cleo:alarm-acknowledged']);
     await api('cleo', 'PUT', '/api/gateways/gw-mon/limits', { limits: null });
   }, 30_000);
+});
+
+describe('gaps and retention', () => {
+  it('stores the gaps a gateway reports from its drop counter, shows them, and raises a technical alarm', async () => {
+    const c = await mqtt.connectAsync(host.brokerUrl, { clientId: `vigil-${paths.site}-gw-drop`, username: 'gw-drop', password: provision(paths, 'gw-drop'), reconnectPeriod: 0 });
+    const b = new Uint8Array(randomBytes(16));
+    await c.publishAsync(`vigil/v1/${paths.site}/gw-drop/history`, Buffer.from(dropRecord({ bootId: b, seq: 30, lowWater: [b, 0], dropped: 30, ranges: [[b, 0, 29]] })), { qos: 1 });
+    await until('gap stored', () => host.db.prepare("SELECT count(*) AS n FROM gaps WHERE gateway = 'gw-drop'").pluck().get() === 1);
+    const gaps = await api('ana', 'GET', '/api/gateways/gw-drop/gaps');
+    expect(gaps.json).toEqual([expect.objectContaining({ first: 0, last: 29, records: 30 })]);
+    await until('data-dropped alarm', () => host.alarms.list(true, 'gw-drop').some((a) => a.code === 'data-dropped' && a.class === 'technical'));
+    await c.endAsync(true);
+  });
+
+  it('deletes data older than the retention period, and audits it', () => {
+    host.db.prepare("INSERT INTO batches (gateway, boot_id, seq, t0, clock, serial, historical, received, body) VALUES ('gw-old', randomblob(16), 0, 0, 'utc', 'X', 0, 1000, x'a0')").run();
+    const r = host.purge();
+    expect(r.batches).toBe(1);
+    expect(host.audit.recent(5).map((e) => e.action)).toContain('retention-purge');
+    expect(host.db.prepare("SELECT count(*) FROM batches WHERE gateway = 'gw-old'").pluck().get()).toBe(0);
+    expect(host.db.prepare("SELECT count(*) FROM batches WHERE gateway = 'gw-mon'").pluck().get()).toBeGreaterThan(0);
+  });
 });
 
 describe('the WebSocket stream', () => {

@@ -74,8 +74,9 @@ describe('host killed mid-drain', () => {
     await new Promise((r) => child!.once('exit', r));
     const atKill = stored();
     expect(atKill.n).toBeGreaterThan(0);
-    // the gateway still holds what the dead host never acked
-    await sleep(500);
+    // the broker publishes the dead host's will: the gateway sees the host offline and degrades
+    await until('gateway degraded by the host\'s will', () => gw.gw.core.state === 'degraded');
+    // and still holds what the dead host never acked
     expect(gw.gw.core.log.stats().used).toBeGreaterThan(0);
 
     child = startHostProcess();

@@ -29,6 +29,7 @@ export interface Alarm {
   readonly silenced_by: string | null;
   readonly silenced_until: number | null;
   readonly escalations: number;
+  readonly escalated_at: number | null;
 }
 
 /** A limit on one metric (by the key of firmware/core/vitals/metrics.ts). */
@@ -157,10 +158,10 @@ export class Alarms {
   tick(now: number): void {
     const rows = this.db.prepare<[], Alarm>('SELECT * FROM alarms WHERE cleared IS NULL AND acked_by IS NULL').all();
     for (const a of rows) {
-      const since = a.raised + this.escalateAfter[a.priority] * (a.escalations + 1);
-      if (now < since) continue;
+      // each level waits its own interval, counted from the last escalation
+      if (now < (a.escalated_at ?? a.raised) + this.escalateAfter[a.priority]) continue;
       const next = UP[a.priority];
-      this.db.prepare('UPDATE alarms SET priority = ?, escalations = escalations + 1 WHERE id = ?').run(next, a.id);
+      this.db.prepare('UPDATE alarms SET priority = ?, escalations = escalations + 1, escalated_at = ? WHERE id = ?').run(next, now, a.id);
       this.audit.append(now, 'host', 'alarm-escalated', `alarm/${a.id}`, { gateway: a.gateway, code: a.code, from: a.priority, to: next, unacknowledgedMs: now - a.raised });
       this.notify(this.get(a.id), 'escalated');
     }

@@ -76,7 +76,8 @@ CREATE TABLE IF NOT EXISTS alarms (
   cleared INTEGER,
   acked_by TEXT, acked_at INTEGER,
   silenced_by TEXT, silenced_until INTEGER,
-  escalations INTEGER NOT NULL DEFAULT 0
+  escalations INTEGER NOT NULL DEFAULT 0,
+  escalated_at INTEGER
 ) STRICT;
 CREATE INDEX IF NOT EXISTS alarms_open ON alarms (cleared, gateway);
 CREATE TABLE IF NOT EXISTS commands (

@@ -45,7 +45,23 @@ describe('host ingest through the embedded broker', () => {
     expect(g1.nonce).toHaveLength(16);
   });
 
-  it('loses nothing and stores nothing twice across a broker outage', async () => {
+  it('loses nothing and stores nothing twice when a gateway\'s network drops and returns', async () => {
+    const g = gws[0]!;
+    const boot = () => [...storedSeqs(host, 'gw-1').keys()];
+    g.gw.network(false);
+    await until('gw-1 degraded', () => g.gw.core.state === 'degraded');
+    await sleep(2500); // batches go to flash
+    expect(g.gw.core.log.stats().used).toBeGreaterThan(0);
+    g.gw.network(true);
+    await until('drained and acked', () => g.gw.core.state === 'online' && g.gw.core.log.stats().used === 0, 30_000);
+    expect(boot()).toHaveLength(1); // the same boot throughout: no reboot
+    const seqs = storedSeqs(host, 'gw-1').get(boot()[0]!)!;
+    expect(seqs).toEqual([...Array(seqs.length).keys()]); // 0..n, each once
+    const historical = host.db.prepare("SELECT count(*) FROM batches WHERE gateway = 'gw-1' AND historical = 1").pluck().get() as number;
+    expect(historical).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('loses nothing and stores nothing twice across a broker and host restart (gateways rebooted onto it)', async () => {
     const before = host.ingest.stats.stored;
     await host.broker!.close(); // the whole broker goes away: a network outage for everyone
     await until('gateways degraded', () => gws.every((g) => g.gw.core.state === 'degraded'));
@@ -70,7 +86,7 @@ describe('host ingest through the embedded broker', () => {
         expect({ boot, missing: [...Array(seqs.at(-1)! + 1).keys()].filter((s) => !seqs.includes(s)) }).toEqual({ boot, missing: [] });
       }
     }
-    const historical = host.db.prepare("SELECT count(*) AS n FROM batches WHERE historical = 1 AND gateway = 'gw-1'").get() as { n: number };
+    const historical = host.db.prepare("SELECT count(*) AS n FROM batches WHERE historical = 1 AND gateway = 'gw-2'").get() as { n: number };
     expect(historical.n).toBeGreaterThan(0);
   }, 90_000);
 

@@ -6,7 +6,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decode, encode, type CborValue } from '../firmware/core/cbor/index.js';
+import { decode, encode, type CborMap, type CborValue } from '../firmware/core/cbor/index.js';
 import { acceptTrustList, type DeviceProfile, type SigningKey, type TrustList } from '../firmware/core/command/index.js';
 import { idProblem } from '../firmware/core/gateway/topics.js';
 import { toHex } from '../firmware/core/hex.js';
@@ -314,10 +314,18 @@ export async function startHost(o: HostOptions): Promise<Host> {
     emit({ type: 'presence', gateway, presence, mode });
   }
 
+  /** A payload decoded strictly as a CBOR map, or undefined when refused (counted and reported). */
+  function decodeMap(gateway: string, channel: string, payload: Uint8Array, maxDepth: number, maxLength: number): CborMap | undefined {
+    const r = decode(payload, { maxDepth, maxLength });
+    if (!r.ok) return void refuse(gateway, channel, `CBOR: ${r.error.type} at byte ${r.error.offset}`);
+    if (!(r.value instanceof Map)) return void refuse(gateway, channel, `a ${channel} payload is a CBOR map`);
+    return r.value;
+  }
+
   function onState(gateway: string, payload: Uint8Array): void {
-    const r = decode(payload, { maxDepth: 4, maxLength: 256 });
-    if (!r.ok) return refuse(gateway, 'state', `CBOR: ${r.error.type}`);
-    const s = parseState(r.value);
+    const m = decodeMap(gateway, 'state', payload, 4, 256);
+    if (m === undefined) return;
+    const s = parseState(m);
     if (typeof s === 'string') return refuse(gateway, 'state', s);
     const g = getGw.get(gateway);
     if (!s.online) {
@@ -344,10 +352,8 @@ export async function startHost(o: HostOptions): Promise<Host> {
   }
 
   function onEvent(gateway: string, payload: Uint8Array): void {
-    const r = decode(payload, { maxDepth: 6, maxLength: 1024 });
-    if (!r.ok) return refuse(gateway, 'event', `CBOR: ${r.error.type}`);
-    const m = r.value;
-    if (!(m instanceof Map)) return refuse(gateway, 'event', 'an event is a CBOR map');
+    const m = decodeMap(gateway, 'event', payload, 6, 1024);
+    if (m === undefined) return;
     const cls = m.get('class');
     const code = m.get('code');
     const priority = m.get('priority');
@@ -375,10 +381,8 @@ export async function startHost(o: HostOptions): Promise<Host> {
   }
 
   function onResult(gateway: string, payload: Uint8Array): void {
-    const r = decode(payload, { maxDepth: 4, maxLength: 256 });
-    if (!r.ok) return refuse(gateway, 'cmd/result', `CBOR: ${r.error.type}`);
-    const m = r.value;
-    if (!(m instanceof Map)) return refuse(gateway, 'cmd/result', 'a result is a CBOR map');
+    const m = decodeMap(gateway, 'cmd/result', payload, 4, 256);
+    if (m === undefined) return;
     const status = m.get('status');
     const counter = m.get('counter');
     const nonce = m.get('nonce');

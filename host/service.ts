@@ -12,18 +12,22 @@ import { idProblem } from '../firmware/core/gateway/topics.js';
 import { toHex } from '../firmware/core/hex.js';
 import { metricByMdc } from '../firmware/core/vitals/index.js';
 import { knownModels, loadProfile } from '../firmware/platform/node/profiles.js';
-import { Alarms, breach, DEFAULT_LIMITS, type Alarm, type Limit, type Priority } from './alarms.js';
+import { Alarms, DEFAULT_LIMITS, type Limit, type Priority } from './alarms.js';
+import { alarmFromEvent, alarmsFromBirth, checkLimits } from './alarm-rules.js';
 import { startApi, type Api } from './api/http.js';
 import { AuditLog } from './audit.js';
 import { clientIdFor, startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.js';
 import { HOST_USER } from './broker/acl.js';
 import { issueSecret } from './broker/passwd.js';
-import { CommandService, loadKeyring, type CommandRow } from './commands.js';
+import { CommandService, loadKeyring } from './commands.js';
 import { createNodeEd25519Verify } from './crypto/ed25519.js';
 import { Ingest, type StoredBatch } from './ingest.js';
 import { parseState, presenceOf, type Presence } from './presence.js';
 import { openDb, type Db } from './store/db.js';
 import { Users } from './users.js';
+import type { GatewayRow, HostCounters, StreamMessage } from './types.js';
+
+export type { GatewayRow, HostCounters, StreamMessage } from './types.js';
 
 export interface HostOptions {
   readonly site: string;
@@ -44,40 +48,6 @@ export interface HostOptions {
   readonly commandAnswerTimeoutMs?: number;
   readonly now?: () => number;
   readonly log?: (line: string) => void;
-}
-
-export interface HostCounters {
-  refused: Record<string, number>;
-  staleDeaths: number;
-  errorEvents: number;
-}
-
-export type StreamMessage =
-  | { type: 'vitals'; gateway: string; seq: number; historical: boolean; t0: number; clock: string; metrics: Array<{ key: string; mdc: number; unit: string; dt: number; values: Array<number | null> }> }
-  | { type: 'alarm'; change: string; alarm: Alarm }
-  | { type: 'presence'; gateway: string; presence: Presence; mode: string | null }
-  | { type: 'command'; command: CommandRow }
-  | { type: 'event'; gateway: string; class: string; code: string; priority: string; detail: unknown }
-  | { type: 'error'; gateway: string; channel: string; error: string };
-
-export interface GatewayRow {
-  readonly id: string;
-  readonly bed: string | null;
-  readonly presence: Presence;
-  readonly bd_seq: number | null;
-  readonly boot_id: Uint8Array | null;
-  readonly fw: string | null;
-  readonly device_kind: string | null;
-  readonly device_model: string | null;
-  readonly device_serial: string | null;
-  readonly nonce: Uint8Array | null;
-  readonly mode: string | null;
-  readonly fill_used: number | null;
-  readonly fill_capacity: number | null;
-  readonly dropped: number | null;
-  readonly last_seen: number | null;
-  readonly birth_at: number | null;
-  readonly limits: string | null;
 }
 
 export interface Host {
@@ -250,29 +220,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
       emit({ type: 'vitals', gateway: b.gateway, seq: b.seq, historical: b.historical, t0: b.batch.t0, clock: b.batch.clock, metrics });
     }
     if (b.historical) return; // old data: shown and stored, but no live alarm from it
-    const limits = limitsFor(b.gateway);
-    if (limits.length === 0) return;
-    for (const c of b.batch.columns) {
-      const key = keyOf(c.mdc);
-      if (!limits.some((l) => l.metric === key)) continue;
-      let worst: Limit | undefined;
-      let worstValue: number | undefined;
-      let any = false;
-      for (const v of c.values) {
-        if (v === null) continue;
-        any = true;
-        const hit = breach(limits, key, v);
-        if (hit !== undefined && (worst === undefined || (hit.priority === 'high' && worst.priority !== 'high'))) {
-          worst = hit;
-          worstValue = v;
-        }
-      }
-      const code = `limit-${key}`;
-      if (worst !== undefined) {
-        const range = `${worst.low ?? '-'}..${worst.high ?? '-'}`;
-        alarms.raise(now(), b.gateway, 'clinical', code, worst.priority, `${key} ${worstValue} ${c.unit} outside ${range}`, { metric: key, value: worstValue, low: worst.low, high: worst.high });
-      } else if (any) alarms.clear(now(), b.gateway, code);
-    }
+    checkLimits(alarms, now(), b.gateway, b.batch, limitsFor(b.gateway));
   }
 
   function refuse(gateway: string, channel: string, error: string): void {
@@ -342,13 +290,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
     ).run(s.bdSeq, s.bootId, s.fw, s.device?.kind ?? null, s.device?.model ?? null, s.device?.serial ?? null, s.nonce, s.mode, s.fill.used, s.fill.capacity, s.fill.dropped, s.bdSeq, t, gateway);
     if (g?.device_kind !== (s.device?.kind ?? null)) limitsCache.delete(gateway);
     setPresence(gateway, presenceOf(s), s.mode);
-    const fill = s.fill.capacity > 0 ? s.fill.used / s.fill.capacity : 0;
-    if (fill >= 0.8) alarms.raise(t, gateway, 'technical', 'buffer-filling', 'medium', `${gateway}: buffer ${Math.round(fill * 100)} % full`, { ...s.fill });
-    else if (fill >= 0.5) alarms.raise(t, gateway, 'technical', 'buffer-filling', 'low', `${gateway}: buffer ${Math.round(fill * 100)} % full`, { ...s.fill });
-    else alarms.clear(t, gateway, 'buffer-filling');
-    if (g?.dropped !== null && g?.dropped !== undefined && s.fill.dropped > g.dropped) {
-      alarms.raise(t, gateway, 'technical', 'data-dropped', 'medium', `${gateway}: ${s.fill.dropped - g.dropped} more records lost to a full buffer`, { dropped: s.fill.dropped });
-    }
+    alarmsFromBirth(alarms, t, gateway, s.fill, g?.dropped ?? null);
   }
 
   function onEvent(gateway: string, payload: Uint8Array): void {
@@ -368,16 +310,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
     const json = JSON.stringify(cborToJson(detail));
     db.prepare('INSERT INTO events (gateway, boot_id, t, clock, class, code, priority, detail, received) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(gateway, bootId instanceof Uint8Array ? bootId : null, t, clock, cls, code, priority, json, now());
     emit({ type: 'event', gateway, class: cls, code, priority, detail: JSON.parse(json) });
-    const at = now();
-    if (code === 'device-silent') return void alarms.raise(at, gateway, 'technical', 'device-link-lost', 'high', `${gateway}: the device link is lost (no data from the device)`, JSON.parse(json));
-    if (code === 'device-back') return alarms.clear(at, gateway, 'device-link-lost');
-    if (priority === 'info') return;
-    let p: Priority = priority;
-    if (code === 'cmd-rejected') {
-      const reason = detail.get('reason');
-      if (reason === 'bad-signature' || reason === 'unknown-signer' || reason === 'revoked-key') p = 'high';
-    }
-    alarms.raise(at, gateway, cls, code, p, `${gateway}: ${cls} event ${code}`, JSON.parse(json) as Record<string, unknown>);
+    alarmFromEvent(alarms, now(), gateway, cls, code, priority, JSON.parse(json) as Record<string, unknown>);
   }
 
   function onResult(gateway: string, payload: Uint8Array): void {

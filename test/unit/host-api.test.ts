@@ -15,7 +15,7 @@ import { main } from '../../cli/main.js';
 import { verifyAudit } from '../../host/audit.js';
 import type { Host, StreamMessage } from '../../host/service.js';
 import type { SitePaths } from '../../host/site.js';
-import { makeSite, PASSWORD, provision, sleep, startGateway, startSiteHost, until, type TestGateway } from '../support/ward.js';
+import { makeSite, PASSWORD, provision, startGateway, startSiteHost, until, type TestGateway } from '../support/ward.js';
 
 let dir: string;
 let paths: SitePaths;

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -23,7 +23,7 @@ export function missingToolchain(env: NodeJS.ProcessEnv): string[] {
 export const firmwareCommand: Command = {
   name: 'firmware',
   summary: 'build the ESP32 firmware with the Moddable SDK ("firmware build"); --dry-run prints the commands',
-  usage: 'vigil firmware build --site <id> --gateway <id> --root <pubkey> --broker <mqtt://…> [--ssid <s> --password <p>] [--release] [--dry-run]',
+  usage: 'vigil firmware build --site <id> --gateway <id> --root <pubkey> --broker <mqtt://…> [--secret-file <file from vigil provision>] [--ssid <s> --password <p>] [--release] [--dry-run]',
   async run(args) {
     const [verb, ...rest] = args;
     if (verb !== 'build') throw new UsageError(`expected "firmware build", got "firmware ${verb ?? ''}"`);
@@ -36,6 +36,7 @@ export const firmwareCommand: Command = {
         broker: { type: 'string' },
         ssid: { type: 'string' },
         password: { type: 'string' },
+        'secret-file': { type: 'string' },
         release: { type: 'boolean' },
         'dry-run': { type: 'boolean' },
       },
@@ -46,8 +47,15 @@ export const firmwareCommand: Command = {
     const broker = required(values.broker, '--broker');
     const config = [`site=${site}`, `gateway=${gateway}`, `rootKey=${root}`, `broker=${broker}`];
     if (values.ssid !== undefined) config.push(`ssid=${values.ssid}`, `password=${values.password ?? ''}`);
+    if (values['secret-file'] !== undefined) {
+      // the broker login `vigil provision` issued: username = gateway id (docs/host.md)
+      if (!existsSync(values['secret-file'])) throw new UsageError(`no secret file ${values['secret-file']}: make one with "vigil provision ${gateway} > ${values['secret-file']}"`);
+      const secret = readFileSync(values['secret-file'], 'utf8').trim();
+      if (!/^[A-Za-z0-9_-]{16,}$/.test(secret)) throw new UsageError(`${values['secret-file']} does not hold a secret from vigil provision`);
+      config.push(`mqttUser=${gateway}`, `mqttPassword=${secret}`);
+    }
     const mcconfig = ['mcconfig', ...(values.release ? [] : ['-d']), '-m', '-p', 'esp32', join(ROOT, 'manifest.json'), ...config];
-    const shown = mcconfig.map((a) => (a.startsWith('password=') ? 'password=…' : a)).join(' ');
+    const shown = mcconfig.map((a) => (a.startsWith('password=') ? 'password=…' : a.startsWith('mqttPassword=') ? 'mqttPassword=…' : a)).join(' ');
     if (values['dry-run']) {
       console.log(`cd ${ROOT}\n${shown}`);
       return 0;

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +42,18 @@ describe('vigil firmware build', () => {
     const r = vigil('firmware', 'build', '--site', 'ward-1', '--gateway', 'gw-7', '--root', root, '--broker', 'mqtt://vigil-host.example:1883', '--dry-run');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^mcconfig -d -m -p esp32 \S+manifest\.json site=ward-1 gateway=gw-7 rootKey=d75a98/m);
+  });
+
+  it('builds the provisioned broker login into the gateway\'s config, never showing the secret', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-fw-'));
+    writeFileSync(join(dir, 'gw-7.secret'), 'Zm9vYmFyYmF6cXV4cXV1eF9zZWNyZXQtdmFsdWU\n');
+    const r = vigil('firmware', 'build', '--site', 'ward-1', '--gateway', 'gw-7', '--root', root, '--broker', 'mqtt://h.example:1883', '--secret-file', join(dir, 'gw-7.secret'), '--dry-run');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/mqttUser=gw-7 mqttPassword=…/);
+    expect(r.stdout).not.toContain('Zm9vYmFy');
+    const missing = vigil('firmware', 'build', '--site', 'ward-1', '--gateway', 'gw-7', '--root', root, '--broker', 'mqtt://h.example:1883', '--secret-file', join(dir, 'none'), '--dry-run');
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/vigil provision gw-7/);
   });
 
   it('says exactly what is missing when the Moddable SDK and ESP-IDF are not set up', () => {

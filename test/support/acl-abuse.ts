@@ -120,6 +120,22 @@ export function aclAbuseSuite(name: string, target: () => AbuseTarget): void {
       await w.end();
     });
 
+    it('a gateway cannot leave a will on another gateway\'s state (a forged death)', async () => {
+      const w = await watch();
+      const forged = await new Promise<MqttClient | undefined>((resolve) => {
+        const c = mqtt.connect(t().url, { clientId: cid('gw-a'), username: 'gw-a', password: t().secret('gw-a'), reconnectPeriod: 0, will: { topic: `${root()}/gw-b/state`, payload: Buffer.from('forged-death abuse'), qos: 1, retain: true } });
+        c.once('connect', () => resolve(c));
+        c.once('error', () => resolve(undefined));
+        c.once('close', () => resolve(undefined));
+      });
+      // connected or refused, the broker must never publish that will: end the connection uncleanly
+      (forged?.stream as { destroy?: () => void } | undefined)?.destroy?.();
+      await sleep(300);
+      await w.settle();
+      expect(w.seen.filter((x) => x.includes('forged-death'))).toEqual([]);
+      await w.end();
+    });
+
     it('a gateway cannot subscribe to another gateway\'s commands or acks, to wildcards, or to $SYS', async () => {
       const gw1 = await connect(t().url, cid('gw-a'), 'gw-a', t().secret('gw-a'));
       const got: string[] = [];

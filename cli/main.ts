@@ -50,7 +50,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     return await command.run(rest);
   } catch (e) {
-    const known = ['UsageError', 'KeyError', 'StateFileError', 'ProfileLoadError', 'SiteError', 'CredentialError'];
+    const known = ['UsageError', 'KeyError', 'StateFileError', 'ProfileLoadError', 'SiteError', 'CredentialError', 'HostConfigError'];
     if (e instanceof UsageError || (e instanceof Error && known.includes(e.name)) || (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) {
       console.error(`vigil ${name}: ${e.message}\nUsage: ${command.usage}`);
       return 2;

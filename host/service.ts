@@ -78,15 +78,16 @@ export interface Host {
 
 const ERROR_EVENT_EVERY_MS = 10_000;
 
+/** The host cannot start with this configuration; the message says what to fix. */
+export class HostConfigError extends Error {
+  override readonly name = 'HostConfigError';
+}
+
 export async function startHost(o: HostOptions): Promise<Host> {
   const now = o.now ?? Date.now;
   const log = o.log ?? ((line: string) => console.log(line));
   const siteProblem = idProblem(o.site, 'site');
-  if (siteProblem !== undefined) throw new Error(siteProblem);
-  mkdirSync(o.dataDir, { recursive: true });
-  const db = openDb(join(o.dataDir, 'vigil.db'));
-  const audit = new AuditLog(db, join(o.dataDir, 'audit.head'));
-  const users = new Users(db, audit);
+  if (siteProblem !== undefined) throw new HostConfigError(siteProblem);
   const listeners = new Set<(m: StreamMessage) => void>();
   const emit = (m: StreamMessage) => {
     for (const l of listeners) l(m);
@@ -94,21 +95,32 @@ export async function startHost(o: HostOptions): Promise<Host> {
   const counters: HostCounters = { refused: {}, staleDeaths: 0, errorEvents: 0 };
   const lastErrorEvent = new Map<string, number>();
   const root = `vigil/v1/${o.site}`;
-  audit.append(now(), 'host', 'host-started', `site/${o.site}`, { hostId: o.hostId ?? 'vigil-host' });
 
   // ---- trust list and keyring ----
   let trust: TrustList | undefined;
   let trustBytes: Uint8Array | undefined;
   if (o.trustFile !== undefined) {
-    if (o.rootKey === undefined) throw new Error('a trust list needs the root public key that signed it');
+    if (o.rootKey === undefined) throw new HostConfigError('a trust list needs the root public key that signed it');
+    if (!existsSync(o.trustFile)) throw new HostConfigError(`no trust list at ${o.trustFile}`);
     trustBytes = new Uint8Array(readFileSync(o.trustFile));
     const r = acceptTrustList(trustBytes, o.rootKey, undefined, createNodeEd25519Verify());
-    if (!r.ok) throw new Error(`${o.trustFile}: trust list refused: ${r.error.type}: ${r.error.detail}`);
-    if (r.value.site !== o.site) throw new Error(`${o.trustFile} is the trust list of site ${r.value.site}, not ${o.site}`);
+    if (!r.ok) throw new HostConfigError(`${o.trustFile}: trust list refused: ${r.error.type}: ${r.error.detail}`);
+    if (r.value.site !== o.site) throw new HostConfigError(`${o.trustFile} is the trust list of site ${r.value.site}, not ${o.site}`);
     trust = r.value;
   }
-  const keyring: Map<string, SigningKey> = o.keyringDir !== undefined && existsSync(o.keyringDir) ? loadKeyring(o.keyringDir, trust) : new Map();
+  let keyring: Map<string, SigningKey> = new Map();
+  try {
+    if (o.keyringDir !== undefined && existsSync(o.keyringDir)) keyring = loadKeyring(o.keyringDir, trust);
+  } catch (e) {
+    throw new HostConfigError(`keyring ${o.keyringDir}: ${(e as Error).message}`);
+  }
   const profiles = new Map<string, DeviceProfile>(knownModels().map((m) => [m, loadProfile(m)]));
+
+  // ---- store (opened once the configuration is known to be good) ----
+  mkdirSync(o.dataDir, { recursive: true });
+  const db = openDb(join(o.dataDir, 'vigil.db'));
+  const audit = new AuditLog(db, join(o.dataDir, 'audit.head'));
+  const users = new Users(db, audit);
 
   // ---- gateways ----
   const getGw = db.prepare<[string], GatewayRow>('SELECT * FROM gateways WHERE id = ?');
@@ -155,13 +167,19 @@ export async function startHost(o: HostOptions): Promise<Host> {
   if ('embedded' in o.broker) {
     const passwdFile = join(o.dataDir, 'passwd');
     secret = issueSecret(passwdFile, HOST_USER); // a fresh secret for the host's own connection each start
-    broker = await startEmbeddedBroker({ site: o.site, port: o.broker.embedded.port, host: o.broker.embedded.host, passwdFile, tls: o.broker.embedded.tls });
+    try {
+      broker = await startEmbeddedBroker({ site: o.site, port: o.broker.embedded.port, host: o.broker.embedded.host, passwdFile, tls: o.broker.embedded.tls });
+    } catch (e) {
+      db.close();
+      throw e;
+    }
     brokerUrl = broker.url;
   } else {
     brokerUrl = o.broker.url;
     secret = o.broker.secret;
   }
   const hostId = o.hostId ?? 'vigil-host';
+  audit.append(now(), 'host', 'host-started', `site/${o.site}`, { hostId, broker: brokerUrl });
   const hostState = (online: boolean) => Buffer.from(encode(new Map<string, CborValue>([['online', online], ['hostId', hostId], ['t', now()]])));
   const client: MqttClient = mqtt.connect(brokerUrl, {
     clientId: clientIdFor(o.site, { kind: 'host' }),

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BrokerPortTaken } from '../../host/broker/embedded.js';
-import { startHost } from '../../host/service.js';
+import { startHost, type StreamMessage } from '../../host/service.js';
 import { readSite } from '../../host/site.js';
 import { wholeNumber } from '../args.js';
 import { UsageError, type Command } from '../command.js';
@@ -59,6 +59,7 @@ export const hostCommand: Command = {
       throw e;
     }
     console.log(`vigil host: site ${site.site}, broker ${host.brokerUrl}, API ${host.httpUrl}, data in ${dir}/`);
+    host.subscribe(logLine());
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
@@ -67,6 +68,36 @@ export const hostCommand: Command = {
     return 0;
   },
 };
+
+/** What a biomed watching the host's console wants to see: presence, alarms, commands, refused payloads (at most one line per gateway and channel every 10 s). */
+function logLine(): (m: StreamMessage) => void {
+  const lastPresence = new Map<string, string>();
+  const lastRefusal = new Map<string, number>();
+  const at = () => new Date().toISOString();
+  return (m) => {
+    switch (m.type) {
+      case 'presence':
+        if (lastPresence.get(m.gateway) !== m.presence) console.log(`${at()} ${m.gateway} ${m.presence}${m.mode ? ` (${m.mode})` : ''}`);
+        lastPresence.set(m.gateway, m.presence);
+        return;
+      case 'alarm':
+        if (m.change === 'raised' || m.change === 'escalated' || m.change === 'cleared') console.log(`${at()} alarm ${m.alarm.id} ${m.change}: ${m.alarm.priority} ${m.alarm.class} ${m.alarm.code}: ${m.alarm.message}`);
+        return;
+      case 'command':
+        console.log(`${at()} command ${m.command.id} to ${m.command.gateway}: ${m.command.status}${m.command.reason ? ` (${m.command.reason})` : ''}`);
+        return;
+      case 'error': {
+        const key = `${m.gateway}/${m.channel}`;
+        if ((lastRefusal.get(key) ?? 0) + 10_000 > Date.now()) return;
+        lastRefusal.set(key, Date.now());
+        console.log(`${at()} refused a ${m.channel} payload from ${m.gateway}: ${m.error}`);
+        return;
+      }
+      default:
+        return;
+    }
+  };
+}
 
 function req(v: string | undefined, name: string): string {
   if (v === undefined) throw new UsageError(`${name} is required with --tls-port`);

@@ -77,6 +77,8 @@ export interface Host {
 }
 
 const ERROR_EVENT_EVERY_MS = 10_000;
+const CONTROL_WINDOW_MS = 10_000;
+const CONTROL_PER_WINDOW = 100;
 
 /** The host cannot start with this configuration; the message says what to fix. */
 export class HostConfigError extends Error {
@@ -241,6 +243,18 @@ export async function startHost(o: HostOptions): Promise<Host> {
     checkLimits(alarms, now(), b.gateway, b.batch, limitsFor(b.gateway));
   }
 
+  const rate = new Map<string, { start: number; count: number }>();
+  function withinRate(gateway: string, channel: string): boolean {
+    const key = `${gateway}/${channel}`;
+    const t = now();
+    const r = rate.get(key);
+    if (r === undefined || t - r.start >= CONTROL_WINDOW_MS) {
+      rate.set(key, { start: t, count: 1 });
+      return true;
+    }
+    return ++r.count <= CONTROL_PER_WINDOW;
+  }
+
   function refuse(gateway: string, channel: string, error: string): void {
     counters.refused[channel] = (counters.refused[channel] ?? 0) + 1;
     const key = `${gateway}/${channel}`;
@@ -361,11 +375,11 @@ export async function startHost(o: HostOptions): Promise<Host> {
           return;
         }
         case 'state':
-          return onState(gateway, payload);
         case 'event':
-          return onEvent(gateway, payload);
         case 'cmd/result':
-          return onResult(gateway, payload);
+          // a gateway sends a few of these a minute; a flood (a compromised gateway) must not cost a disk write each
+          if (!withinRate(gateway, channel)) return refuse(gateway, channel, `more than ${CONTROL_PER_WINDOW} ${channel} messages in ${CONTROL_WINDOW_MS / 1000} s: dropped`);
+          return channel === 'state' ? onState(gateway, payload) : channel === 'event' ? onEvent(gateway, payload) : onResult(gateway, payload);
         default:
           return refuse(gateway, channel, `unknown channel ${channel}`);
       }

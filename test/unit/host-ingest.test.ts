@@ -130,6 +130,16 @@ describe('host ingest through the embedded broker', () => {
     const events = host.db.prepare("SELECT detail FROM events WHERE gateway = 'gw-x' AND code = 'host-refused-payload'").all() as Array<{ detail: string }>;
     expect(events.length).toBeGreaterThanOrEqual(channels.length); // one stored event per channel per 10 s; every one counted
     expect(JSON.parse(events[0]!.detail)).toHaveProperty('error');
+    // a flood of events from one gateway is cut off, counted, and stores at most the allowed number
+    const storedBefore = host.db.prepare("SELECT count(*) FROM events WHERE gateway = 'gw-x' AND code = 'flood-test'").pluck().get() as number;
+    const ev = encode(new Map<string, unknown>([['bootId', new Uint8Array(16)], ['t', 1], ['clock', 'boot'], ['class', 'technical'], ['code', 'flood-test'], ['priority', 'info'], ['detail', new Map()]]) as never);
+    const refusedBefore = host.counters.refused.event ?? 0;
+    const floodStored = () => (host.db.prepare("SELECT count(*) FROM events WHERE gateway = 'gw-x' AND code = 'flood-test'").pluck().get() as number) - storedBefore;
+    for (let i = 0; i < 300; i++) c.publish(`vigil/v1/${paths.site}/gw-x/event`, Buffer.from(ev), { qos: 1 });
+    await until('every flood event stored or refused', () => floodStored() + (host.counters.refused.event ?? 0) - refusedBefore === 300);
+    // at most 100 per 10 s window; the flood may straddle two windows
+    expect(floodStored()).toBeLessThanOrEqual(200);
+    expect((host.counters.refused.event ?? 0) - refusedBefore).toBeGreaterThanOrEqual(100);
     await c.endAsync(true);
     const before = host.ingest.stats.stored;
     await until('still ingesting', () => host.ingest.stats.stored > before + 2);

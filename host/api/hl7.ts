@@ -30,7 +30,8 @@ export interface Oru {
 export function oruR01(o: Oru): string {
   const b = o.batch;
   const when = b.clock === 'utc' ? ts(b.t0) : ts(o.nowMs);
-  const equipment = `${esc(b.serial)}^^${esc(o.gateway)}^EUI-64`;
+  // OBX-18: the device serial, with the gateway as namespace; "L" (local), since Vigil knows no EUI-64 for the device
+  const equipment = `${esc(b.serial)}^^${esc(o.gateway)}^L`;
   const segs = [
     `MSH|^~\\&|VIGIL^${esc(o.site)}^L|${esc(o.site)}|||${ts(o.nowMs)}||ORU^R01^ORU_R01|${esc(o.controlId)}|P|2.6|||NE|AL||UNICODE UTF-8|||IHE_PCD_001^IHE PCD^1.3.6.1.4.1.19376.1.6.1.1.1^ISO`,
     `PID|||${esc(o.bed ?? o.gateway)}^^^VIGIL^BED||^^^^^^U`,

@@ -218,6 +218,10 @@ describe('the WebSocket stream', () => {
 });
 
 describe('FHIR R4 and HL7 v2', () => {
+  beforeAll(async () => {
+    await until('monitor batches stored', () => (host.db.prepare("SELECT count(*) FROM batches WHERE gateway = 'gw-mon'").pluck().get() as number) >= 2);
+  });
+
   it('gives a bed\'s device as a FHIR Device and its vitals as Observations with MDC and LOINC codes', async () => {
     const d = await api('ana', 'GET', '/fhir/Device/gw-mon');
     expect(d.json.resourceType).toBe('Device');

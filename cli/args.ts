@@ -37,3 +37,10 @@ export function siteAndGateway(values: { site?: string | undefined; gateway?: st
   }
   return { site, gateway };
 }
+
+/** The arguments after `<command> <verb>`, for a command that has one verb today (`vigil keys new`). */
+export function afterVerb(args: readonly string[], command: string, verb: string): string[] {
+  const [given, ...rest] = args;
+  if (given !== verb) throw new UsageError(`expected "${command} ${verb}", got "${command} ${given ?? ''}"`);
+  return rest;
+}

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { verifyAudit } from '../../host/audit.js';
+import { afterVerb } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 
 export const auditCommand: Command = {
@@ -10,8 +11,7 @@ export const auditCommand: Command = {
   summary: 'verify the hash-chained audit log: any edit, deletion or reordering is reported',
   usage: 'vigil audit verify [--data-dir .vigil]   (exit 0: intact, 1: broken)',
   async run(args) {
-    const [verb, ...rest] = args;
-    if (verb !== 'verify') throw new UsageError(`expected "audit verify", got "audit ${verb ?? ''}"`);
+    const rest = afterVerb(args, 'audit', 'verify');
     const { values } = parseArgs({ args: rest, options: { 'data-dir': { type: 'string' } }, strict: true });
     const dir = values['data-dir'] ?? '.vigil';
     const file = join(dir, 'vigil.db');

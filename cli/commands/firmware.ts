@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { toHex } from '../../firmware/core/hex.js';
 import { parsePublicKey } from '../../host/signing/keys.js';
-import { required, siteAndGateway } from '../args.js';
+import { afterVerb, required, siteAndGateway } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -25,8 +25,7 @@ export const firmwareCommand: Command = {
   summary: 'build the ESP32 firmware with the Moddable SDK ("firmware build"); --dry-run prints the commands',
   usage: 'vigil firmware build --site <id> --gateway <id> --root <pubkey> --broker <mqtt://…> [--secret-file <file from vigil provision>] [--ssid <s> --password <p>] [--release] [--dry-run]',
   async run(args) {
-    const [verb, ...rest] = args;
-    if (verb !== 'build') throw new UsageError(`expected "firmware build", got "firmware ${verb ?? ''}"`);
+    const rest = afterVerb(args, 'firmware', 'build');
     const { values } = parseArgs({
       args: rest,
       options: {

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { toHex } from '../../firmware/core/hex.js';
 import { defaultPerson } from '../../host/signing/grants.js';
 import { kidOf, newKeyPair } from '../../host/signing/keys.js';
-import { required } from '../args.js';
+import { afterVerb, required } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 
 export const keysCommand: Command = {
@@ -11,8 +11,7 @@ export const keysCommand: Command = {
   summary: 'make a signing key: "keys new" writes a PKCS#8 PEM private key and prints the public key',
   usage: 'vigil keys new --role <role> --out <file> [--force]',
   async run(args) {
-    const [verb, ...rest] = args;
-    if (verb !== 'new') throw new UsageError(`expected "keys new", got "keys ${verb ?? ''}"`);
+    const rest = afterVerb(args, 'keys', 'new');
     const { values } = parseArgs({ args: rest, options: { role: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' } }, strict: true });
     const role = required(values.role, '--role');
     const out = required(values.out, '--out');

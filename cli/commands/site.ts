@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { initSite } from '../../host/site.js';
-import { required } from '../args.js';
+import { afterVerb, required } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 
 export const siteCommand: Command = {
@@ -8,8 +8,7 @@ export const siteCommand: Command = {
   summary: 'make a site in a data directory: root key, clinicians\' signing keys, signed trust list',
   usage: 'vigil site init --site <id> [--data-dir .vigil] --clinician <person>:<role>[,<role>…] …',
   async run(args) {
-    const [verb, ...rest] = args;
-    if (verb !== 'init') throw new UsageError(`expected "site init", got "site ${verb ?? ''}"`);
+    const rest = afterVerb(args, 'site', 'init');
     const { values } = parseArgs({ args: rest, options: { site: { type: 'string' }, 'data-dir': { type: 'string' }, clinician: { type: 'string', multiple: true } }, strict: true });
     const clinicians = (values.clinician ?? []).map((spec) => {
       const [person, roles] = spec.split(':');

@@ -4,7 +4,7 @@ import { signTrustList, type Signer } from '../../firmware/core/command/index.js
 import { toHex } from '../../firmware/core/hex.js';
 import { DEFAULT_GRANTS, defaultPerson } from '../../host/signing/grants.js';
 import { kidOf, loadSigningKey, parsePublicKey } from '../../host/signing/keys.js';
-import { assignments, required, wholeNumber } from '../args.js';
+import { afterVerb, assignments, required, wholeNumber } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 
 export const trustCommand: Command = {
@@ -14,8 +14,7 @@ export const trustCommand: Command = {
     'vigil trust build --root <key file> --signer <pubkey>:<role>[,<role>…][:<person>] … --epoch N --out <file>\n' +
     '                  [--revoke <pubkey>] … [--grant <role>=<kind.setting>[,…]] … [--site <id>] [--issued <unix seconds>]',
   async run(args) {
-    const [verb, ...rest] = args;
-    if (verb !== 'build') throw new UsageError(`expected "trust build", got "trust ${verb ?? ''}"`);
+    const rest = afterVerb(args, 'trust', 'build');
     const { values } = parseArgs({
       args: rest,
       options: {

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { AuditLog } from '../../host/audit.js';
 import { openDb } from '../../host/store/db.js';
 import { ROLES, Users } from '../../host/users.js';
-import { required } from '../args.js';
+import { afterVerb, required } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 
 export const userCommand: Command = {
@@ -12,8 +12,7 @@ export const userCommand: Command = {
   summary: 'add a user of the nursing station (role, signing identity, password from stdin)',
   usage: `vigil user add <username> --role <${ROLES.join('|')}> [--person <trust-list person>] [--display <name>] [--data-dir .vigil]  (password on stdin)`,
   async run(args) {
-    const [verb, ...rest] = args;
-    if (verb !== 'add') throw new UsageError(`expected "user add", got "user ${verb ?? ''}"`);
+    const rest = afterVerb(args, 'user', 'add');
     const { values, positionals } = parseArgs({ args: rest, options: { role: { type: 'string' }, person: { type: 'string' }, display: { type: 'string' }, 'data-dir': { type: 'string' } }, allowPositionals: true, strict: true });
     const username = positionals[0];
     if (username === undefined) throw new UsageError('name the user');

@@ -20,7 +20,6 @@ export function esc(s: string): string {
 export interface Oru {
   readonly gateway: string;
   readonly bed: string | null;
-  readonly deviceKind: string | null;
   readonly batch: VitalsBatch;
   readonly controlId: string;
   readonly nowMs: number;

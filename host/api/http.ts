@@ -12,7 +12,7 @@ import { AlarmError, parseLimits } from '../alarms.js';
 import { verifyAudit } from '../audit.js';
 import { CommandError, parseParams } from '../commands.js';
 import type { GatewayRow, Host, StreamMessage } from '../service.js';
-import { CLINICAL, ROLES, UserError, type Role, type User } from '../users.js';
+import { CLINICAL, UserError, type Role, type User } from '../users.js';
 import { deviceResource, observationBundle } from './fhir.js';
 import { oruR01 } from './hl7.js';
 
@@ -265,7 +265,7 @@ export async function startApi(host: Host, opts: { port: number; host?: string; 
     const g = gw(c.params[0]!);
     const url = new URL(c.url);
     url.searchParams.set('limit', String(intParam(c.url, 'count', 1, 100)));
-    const text = batches(g.id, url).map((r) => oruR01({ gateway: g.id, bed: g.bed, deviceKind: g.device_kind, batch: r.batch, controlId: `${g.id}-${r.bootHex.slice(0, 8)}-${r.seq}`, nowMs: now(), site: host.site })).join('\n');
+    const text = batches(g.id, url).map((r) => oruR01({ gateway: g.id, bed: g.bed, batch: r.batch, controlId: `${g.id}-${r.bootHex.slice(0, 8)}-${r.seq}`, nowMs: now(), site: host.site })).join('\n');
     return { hl7: text };
   });
 
@@ -351,4 +351,3 @@ export async function startApi(host: Host, opts: { port: number; host?: string; 
   };
 }
 
-export { ROLES };

@@ -23,8 +23,11 @@ export function assignments(values: readonly string[] | undefined, option: strin
   });
 }
 
+/** A number when the text looks like one (-0 becomes 0: docs/commands.md, "Numbers"), else the text. */
 export function numberOrText(text: string): number | string {
-  return /^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(text) ? Number(text) : text;
+  if (!/^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(text)) return text;
+  const n = Number(text);
+  return n === 0 ? 0 : n;
 }
 
 /** --site and --gateway, checked against the protocol's id rules (docs/protocol.md). */

@@ -91,7 +91,9 @@ export function parseParams(v: unknown): Map<string, RequestedSetting> {
     if (typeof s !== 'object' || s === null || (typeof s.value !== 'number' && typeof s.value !== 'string') || (s.unit !== undefined && typeof s.unit !== 'string')) {
       throw new CommandError(`params.${name}: expected { value: number or text, unit?: text }`, 400);
     }
-    out.set(name, { value: s.value, unit: s.unit as string | undefined });
+    // -0 is not a setting value (docs/commands.md, "Numbers"): a clinician who types -0 means 0
+    const value = s.value === 0 ? 0 : s.value;
+    out.set(name, { value, unit: s.unit as string | undefined });
   }
   if (out.size === 0 || out.size > 8) throw new CommandError('params names 1 to 8 settings', 400);
   return out;
@@ -128,15 +130,17 @@ export class CommandService {
       : (this.d.db.prepare('SELECT * FROM commands WHERE gateway = ? ORDER BY id DESC LIMIT ?').all(gateway, limit) as CommandRow[]);
   }
 
-  /** Checks that `user` may sign every setting in `params` for this gateway's device. */
-  private authorise(user: User, kind: string, params: ReadonlyMap<string, RequestedSetting>, trust: TrustList): SigningKey {
+  /** Checks that `user` may sign (`grants`) or co-sign (`cosign`) every setting in `params` for this gateway's device. */
+  private authorise(user: User, kind: string, params: ReadonlyMap<string, RequestedSetting>, trust: TrustList, grant: 'grants' | 'cosign' = 'grants'): SigningKey {
     if (!CLINICAL.includes(user.role)) throw new CommandError(`${user.username} (${user.role}) may not change device settings`, 403);
     if (user.person === null) throw new CommandError(`${user.username} has no signing identity (person) in this site's trust list`, 403);
     const signer = [...trust.signers.values()].find((s) => s.person === user.person);
     if (signer === undefined) throw new CommandError(`${user.person} is not a signer in trust list epoch ${trust.epoch}`, 403);
     if (trust.revoked.has(toHex(signer.key))) throw new CommandError(`the key of ${user.person} is revoked`, 403);
     for (const name of params.keys()) {
-      if (!rolesAllow(trust, signer.roles, kind as never, name)) throw new CommandError(`${user.person} (${signer.roles.join(', ')}) may not change ${kind}.${name}`, 403);
+      if (!rolesAllow(trust, signer.roles, kind as never, name, grant)) {
+        throw new CommandError(`${user.person} (${signer.roles.join(', ')}) may not ${grant === 'cosign' ? 'co-sign' : 'change'} ${kind}.${name}`, 403);
+      }
     }
     const key = this.d.keyring.get(user.person);
     if (key === undefined) throw new CommandError(`the host holds no signing key for ${user.person}`, 403);
@@ -184,7 +188,7 @@ export class CommandService {
     const { view, profile, trust } = this.target(c.gateway);
     const params = parseParams(JSON.parse(c.params));
     const first = this.authorise(requester, profile.kind, params, trust);
-    const second = this.authorise(user, profile.kind, params, trust);
+    const second = this.authorise(user, profile.kind, params, trust, 'cosign');
     this.d.audit.append(now, user.username, 'command-cosigned', `command/${id}`, { gateway: c.gateway, orderId: c.order_id });
     this.d.db.prepare('UPDATE commands SET cosigned_by = ?, updated = ? WHERE id = ?').run(user.username, now, id);
     return this.send(now, id, view, trust, requester, first, second);

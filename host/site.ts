@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { signTrustList, type Signer } from '../firmware/core/command/index.js';
 import { idProblem } from '../firmware/core/gateway/topics.js';
 import { fromHex, toHex } from '../firmware/core/hex.js';
-import { DEFAULT_GRANTS } from './signing/grants.js';
+import { DEFAULT_COSIGN, DEFAULT_GRANTS } from './signing/grants.js';
 import { kidOf, loadSigningKey, newKeyPair } from './signing/keys.js';
+import { recordTrustList } from './signing/trust-ledger.js';
 
 export interface SiteFile {
   readonly site: string;
@@ -58,7 +59,8 @@ export function initSite(dir: string, site: string, clinicians: readonly Clinici
     writeFileSync(join(dir, 'keyring', `${c.person}.pem`), pair.pem, { mode: 0o600 });
     return { kid: kidOf(pair.publicKey), key: pair.publicKey, person: c.person, roles: [...c.roles] };
   });
-  const trust = signTrustList({ site, epoch: 1, issued: nowS, signers, revoked: [], grants: DEFAULT_GRANTS }, root);
+  const trust = signTrustList({ site, epoch: 1, issued: nowS, signers, revoked: [], grants: DEFAULT_GRANTS, cosign: DEFAULT_COSIGN }, root);
+  recordTrustList(join(dir, 'root.pem'), trust);
   writeFileSync(join(dir, 'trust.cose'), trust);
   writeFileSync(join(dir, 'site.json'), JSON.stringify({ site, rootPublicKey: toHex(root.publicKey) } satisfies SiteFile, null, 2) + '\n');
   return readSite(dir);

@@ -1,8 +1,10 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { signTrustList, type Signer } from '../../firmware/core/command/index.js';
+import { encodeTrustPayload, signTrustList, type Signer, type TrustListContent } from '../../firmware/core/command/index.js';
 import { toHex } from '../../firmware/core/hex.js';
-import { DEFAULT_GRANTS, defaultPerson } from '../../host/signing/grants.js';
+import { createHash } from 'node:crypto';
+import { DEFAULT_COSIGN, DEFAULT_GRANTS, defaultPerson } from '../../host/signing/grants.js';
+import { checkNewer, LedgerError, newestVersion, readLedger, recordTrustList, versionOf, type LedgerEntry } from '../../host/signing/trust-ledger.js';
 import { kidOf, loadSigningKey, parsePublicKey } from '../../host/signing/keys.js';
 import { afterVerb, assignments, required, wholeNumber } from '../args.js';
 import { UsageError, type Command } from '../command.js';
@@ -12,7 +14,11 @@ export const trustCommand: Command = {
   summary: 'build the root-signed trust list: signer keys with roles, key epoch, revocations',
   usage:
     'vigil trust build --root <key file> --signer <pubkey>:<role>[,<role>…][:<person>] … --epoch N --out <file>\n' +
-    '                  [--revoke <pubkey>] … [--grant <role>=<kind.setting>[,…]] … [--site <id>] [--issued <unix seconds>]',
+    '                  [--revoke <pubkey>] … [--grant <role>=<kind.setting>[,…]] … [--cosign <role>=<kind.setting>[,…]] …\n' +
+    '                  [--site <id>] [--issued <unix seconds>] [--previous <trust file>]\n' +
+    '  The list must be newer, by (epoch, issued), than every list this root key signed (<root>.ledger),\n' +
+    '  than --previous and than an existing --out; without --issued, the issue time is now, or one\n' +
+    '  second after the newest list at the same epoch.',
   async run(args) {
     const rest = afterVerb(args, 'trust', 'build');
     const { values } = parseArgs({
@@ -22,6 +28,8 @@ export const trustCommand: Command = {
         signer: { type: 'string', multiple: true },
         revoke: { type: 'string', multiple: true },
         grant: { type: 'string', multiple: true },
+        cosign: { type: 'string', multiple: true },
+        previous: { type: 'string' },
         epoch: { type: 'string' },
         site: { type: 'string' },
         issued: { type: 'string' },
@@ -29,10 +37,21 @@ export const trustCommand: Command = {
       },
       strict: true,
     });
-    const root = loadSigningKey(required(values.root, '--root'));
+    const rootPath = required(values.root, '--root');
+    const root = loadSigningKey(rootPath);
     const epoch = wholeNumber(values.epoch, '--epoch');
     const out = required(values.out, '--out');
-    const issued = values.issued === undefined ? Math.floor(Date.now() / 1000) : wholeNumber(values.issued, '--issued');
+    // what this key signed before, and the lists gateways may hold: the new one must be newer than all
+    const known: LedgerEntry[] = [...readLedger(rootPath)];
+    for (const [file, option] of [[values.previous, '--previous'], [existsSync(out) ? out : undefined, '--out']] as const) {
+      if (file === undefined) continue;
+      const v = versionOf(new Uint8Array(readFileSync(file)));
+      if (v === undefined) throw new UsageError(`${option} ${file} is not a signed trust list`);
+      known.push(v);
+    }
+    const sameEpoch = newestVersion(known.filter((k) => k.epoch === epoch));
+    const now = Math.floor(Date.now() / 1000);
+    const issued = values.issued !== undefined ? wholeNumber(values.issued, '--issued') : Math.max(now, sameEpoch === undefined ? 0 : sameEpoch.issued + 1);
     const signers: Signer[] = (values.signer ?? []).map((spec) => {
       const parts = spec.split(':');
       if (parts.length < 2 || parts.length > 3) throw new UsageError(`--signer expects <pubkey>:<role>[,<role>…][:<person>], got "${spec}"`);
@@ -45,13 +64,20 @@ export const trustCommand: Command = {
     if (signers.length === 0) throw new UsageError('give at least one --signer');
     const grants = new Map(DEFAULT_GRANTS);
     for (const [role, list] of assignments(values.grant, '--grant')) grants.set(role, list.split(','));
+    const cosign = new Map(DEFAULT_COSIGN);
+    for (const [role, list] of assignments(values.cosign, '--cosign')) cosign.set(role, list.split(',').filter((x) => x !== ''));
     for (const s of signers) for (const r of s.roles) if (!grants.has(r)) console.error(`warning: role "${r}" has no grants; ${s.person} can sign nothing with it`);
-    const bytes = signTrustList(
-      { site: values.site ?? 'vigil', epoch, issued, signers, revoked: (values.revoke ?? []).map(parsePublicKey), grants },
-      root,
-    );
+    const content: TrustListContent = { site: values.site ?? 'vigil', epoch, issued, signers, revoked: (values.revoke ?? []).map(parsePublicKey), grants, cosign };
+    try {
+      checkNewer({ epoch, issued, payload: createHash('sha256').update(encodeTrustPayload(content)).digest('hex') }, known);
+    } catch (e) {
+      if (e instanceof LedgerError) throw new UsageError(e.message);
+      throw e;
+    }
+    const bytes = signTrustList(content, root);
+    recordTrustList(rootPath, bytes); // durable before the list exists anywhere else
     writeFileSync(out, bytes);
-    console.error(`wrote ${out}: trust list epoch ${epoch}, ${signers.length} signer(s), ${(values.revoke ?? []).length} revoked, signed by root kid ${toHex(root.kid)}`);
+    console.error(`wrote ${out}: trust list epoch ${epoch} issued ${issued}, ${signers.length} signer(s), ${(values.revoke ?? []).length} revoked, signed by root kid ${toHex(root.kid)}`);
     return 0;
   },
 };

@@ -15,3 +15,16 @@ export const DEFAULT_GRANTS: ReadonlyMap<string, readonly string[]> = new Map([
 export function defaultPerson(kidHex: string): string {
   return `key-${kidHex}`;
 }
+
+/**
+ * Who may co-sign a soft-limit override (the second signature of a COSE_Sign), as a grant of its own:
+ * default deny. Nurses may change a pump's rate but not vouch for another nurse's override; the
+ * roles that set the limits (physicians, pharmacists for pumps, respiratory therapists for
+ * ventilators) and the charge nurse for pump rate and volume may. `vigil trust build --cosign` overrides.
+ */
+export const DEFAULT_COSIGN: ReadonlyMap<string, readonly string[]> = new Map([
+  ['charge-nurse', ['pump.rate', 'pump.vtbi']],
+  ['physician', ['pump.*', 'ventilator.*', 'monitor.*']],
+  ['pharmacist', ['pump.*']],
+  ['respiratory-therapist', ['ventilator.*']],
+]);

@@ -39,7 +39,20 @@ export const keys = {
   revoked: testKey(5),
   stranger: testKey(6),
   physicianSecondKey: testKey(7),
+  nurse2: testKey(8),
 };
+
+/** Who may co-sign a soft-limit override in the test trust list: a grant of its own (docs/commands.md). */
+export const TEST_COSIGN: ReadonlyMap<string, readonly string[]> = new Map([
+  ['physician', ['pump.*', 'ventilator.*', 'monitor.*']],
+  ['pharmacist', ['pump.*']],
+]);
+
+const TEST_GRANTS: ReadonlyMap<string, readonly string[]> = new Map([
+  ['nurse', ['pump.rate', 'pump.vtbi', 'monitor.*']],
+  ['physician', ['pump.*', 'ventilator.*', 'monitor.*']],
+  ['pharmacist', ['pump.*']],
+]);
 
 export function profile(): DeviceProfile {
   const p = parseProfile(pumpProfile);
@@ -47,13 +60,19 @@ export function profile(): DeviceProfile {
   return p.value;
 }
 
-export function trustList(epoch = 3, issued = NOW - 86_400): TrustList {
+export function trustList(
+  epoch = 3,
+  issued = NOW - 86_400,
+  cosign: ReadonlyMap<string, readonly string[]> = TEST_COSIGN,
+  grants: ReadonlyMap<string, readonly string[]> = TEST_GRANTS,
+): TrustList {
   const signers = [
     { kid: keys.nurse.kid, key: keys.nurse.publicKey, person: 'nurse.ada', roles: ['nurse'] },
     { kid: keys.physician.kid, key: keys.physician.publicKey, person: 'dr.bell', roles: ['physician'] },
     { kid: keys.pharmacist.kid, key: keys.pharmacist.publicKey, person: 'ph.cho', roles: ['pharmacist'] },
     { kid: keys.revoked.kid, key: keys.revoked.publicKey, person: 'nurse.old', roles: ['nurse'] },
     { kid: keys.physicianSecondKey.kid, key: keys.physicianSecondKey.publicKey, person: 'dr.bell', roles: ['physician'] },
+    { kid: keys.nurse2.kid, key: keys.nurse2.publicKey, person: 'nurse.bo', roles: ['nurse'] },
   ];
   const bytes = signTrustList(
     {
@@ -62,11 +81,8 @@ export function trustList(epoch = 3, issued = NOW - 86_400): TrustList {
       issued,
       signers,
       revoked: [keys.revoked.publicKey],
-      grants: new Map([
-        ['nurse', ['pump.rate', 'pump.vtbi', 'monitor.*']],
-        ['physician', ['pump.*', 'ventilator.*', 'monitor.*']],
-        ['pharmacist', ['pump.*']],
-      ]),
+      grants,
+      cosign,
     },
     keys.root,
   );
@@ -152,10 +168,12 @@ export function commandCases(): CommandCase[] {
       return submit(gate(), b.subarray(0, b.length - 1));
     }),
     c('alg ES256 (-7)', 'unsupported-algorithm', one(rawSign1(new Map<number, CborValue>([[1, -7], [4, nurse.kid]]), new Map(), claims(), nurse))),
-    c('alg only in the unprotected header', 'alg-not-protected', one(rawSign1(new Map<number, CborValue>([[4, nurse.kid]]), new Map<number, CborValue>([[1, -8]]), claims(), nurse))),
-    c('kid only in the unprotected header', 'kid-not-protected', one(rawSign1(new Map<number, CborValue>([[1, -8]]), new Map<number, CborValue>([[4, nurse.kid]]), claims(), nurse))),
+    c('no alg in the protected header', 'alg-not-protected', one(rawSign1(new Map<number, CborValue>([[4, nurse.kid]]), new Map(), claims(), nurse))),
+    c('alg only in the unprotected header', 'malformed', one(rawSign1(new Map<number, CborValue>([[4, nurse.kid]]), new Map<number, CborValue>([[1, -8]]), claims(), nurse))),
+    c('no kid in the protected header', 'kid-not-protected', one(rawSign1(new Map<number, CborValue>([[1, -8]]), new Map(), claims(), nurse))),
+    c('kid only in the unprotected header', 'malformed', one(rawSign1(new Map<number, CborValue>([[1, -8]]), new Map<number, CborValue>([[4, nurse.kid]]), claims(), nurse))),
     c('crit names an unknown header', 'unknown-critical-header', one(rawSign1(new Map<number, CborValue>([[1, -8], [2, [99]], [4, nurse.kid], [99, 1]]), new Map(), claims(), nurse))),
-    c('a label in both headers', 'duplicate-header-label', one(rawSign1(new Map<number, CborValue>([[1, -8], [4, nurse.kid]]), new Map<number, CborValue>([[4, nurse.kid]]), claims(), nurse))),
+    c('a label in both headers', 'malformed', one(rawSign1(new Map<number, CborValue>([[1, -8], [4, nurse.kid]]), new Map<number, CborValue>([[4, nurse.kid]]), claims(), nurse))),
     c('three signatures', 'too-many-signatures', one(encodeSign(encodeClaims(claims()), [nurse, physician, pharmacist].map((k) => ({ protected: protectedHeader(k.kid), signature: new Uint8Array(64) }))))),
     c('a gateway with no trust list', 'no-trust-list', () => submit(gate(null), signCommand(claims(), nurse))),
     c('a key not in the trust list', 'unknown-signer', one(signCommand(claims(), stranger))),
@@ -183,7 +201,7 @@ export function commandCases(): CommandCase[] {
     c('expired, but the clock is not trusted: the nonce vouches for freshness', 'accepted', one(signCommand(claims({ iat: NOW - 900, exp: NOW - 1 }), nurse), { nowUnix: undefined })),
     c('issued in the future by the trusted clock', 'not-yet-valid', one(signCommand(claims({ iat: NOW + 3600, exp: NOW + 7200 }), nurse))),
     c('a nurse gives a bolus (physicians and pharmacists only)', 'role-not-allowed', one(signCommand(claims({ set: { bolus: [2, 'mL'] } }), nurse))),
-    c('a co-signer whose role may not change the setting', 'role-not-allowed', one(signCommand(claims({ set: { bolus: [2, 'mL'] }, ...dr }), physician, nurse))),
+    c('a co-signer whose role may not co-sign the setting', 'cosign-not-allowed', one(signCommand(claims({ set: { bolus: [2, 'mL'] }, ...dr }), physician, nurse))),
     c('a setting the pump does not have', 'unknown-setting', one(signCommand(claims({ ...dr, set: { speed: [60, 'mL/h'] } }), physician))),
     c('rate in L/h', 'unit-mismatch', one(signCommand(claims({ set: { rate: [0.06, 'L/h'] } }), nurse))),
     c('rate beyond the hard limit, even co-signed', 'hard-limit', one(signCommand(claims({ ...dr, set: { rate: [1200, 'mL/h'] } }), physician, pharmacist), { current: new Map([['rate', 990]]) })),

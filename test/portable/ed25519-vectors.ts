@@ -55,7 +55,7 @@ export interface CoseOutcome {
 /** The COSE example: parse, rebuild ToBeSign byte for byte, verify, and verify once more after a flip. */
 export function runCoseVector(verify: Ed25519Verify): CoseOutcome {
   const message = bytes(cose.output.cbor);
-  const parsed = parseCose(message, false); // the public example puts kid in the unprotected header
+  const parsed = parseCose(message, { unprotectedKid: true }); // the public example puts kid in the unprotected header
   if (!parsed.ok) throw new Error(`COSE example refused: ${parsed.error.reason}: ${parsed.error.detail}`);
   const signer = parsed.value.signers[0]!;
   const key = bytes(cose.input.sign0.key.x_hex);

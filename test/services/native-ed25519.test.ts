@@ -17,6 +17,8 @@ import { ed25519Verify } from '../../firmware/crypto/ed25519.js';
 import { parseCose } from '../../firmware/core/command/index.js';
 import cose from '../vectors/cose-eddsa-sig-01.json' with { type: 'json' };
 import { sigVectors } from '../portable/ed25519-vectors.js';
+import { keys } from '../portable/command-cases.js';
+import { foreignCommands } from '../support/foreign-cose.js';
 import { fromHex } from '../../firmware/core/hex.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -41,11 +43,29 @@ describe('native Ed25519 binding (libsodium)', () => {
     expect(symbols).toMatch(/ U crypto_sign_verify_detached$/m);
   });
 
+  it('verifies the commands an independent COSE library signed (kid before alg; h\'a0\'), as the gate parses them', async () => {
+    requireTools();
+    const bin = join(out, 'ed25519_vectors_foreign');
+    execFileSync('gcc', ['-O2', '-Wall', '-Wextra', '-Werror', '-o', bin, join(root, 'test/native/ed25519_vectors.c'), '-lsodium']);
+    const { sign1, sign } = await foreignCommands();
+    const lines: string[] = [];
+    for (const [bytes, signers] of [[sign1, [keys.nurse]], [sign, [keys.physician, keys.pharmacist]]] as const) {
+      const parsed = parseCose(bytes);
+      if (!parsed.ok) throw new Error(`the gate's parser refused a foreign command: ${parsed.error.detail}`);
+      parsed.value.signers.forEach((s, i) => {
+        lines.push(`${toHex(signers[i]!.publicKey)} ${toHex(s.toBeSigned)} ${toHex(s.signature)} 1`);
+        lines.push(`${toHex(signers[i]!.publicKey)} ${toHex(s.toBeSigned)}00 ${toHex(s.signature)} 0`);
+      });
+    }
+    const run = spawnSync(bin, { input: `${lines.join('\n')}\n`, encoding: 'utf8' });
+    expect(run.stdout.trim()).toBe(`checked ${lines.length}, mismatches 0`);
+  });
+
   it('gives the policy verdict on all 162 signature vectors and on the COSE example', () => {
     requireTools();
     const bin = join(out, 'ed25519_vectors');
     execFileSync('gcc', ['-O2', '-Wall', '-Wextra', '-Werror', '-o', bin, join(root, 'test/native/ed25519_vectors.c'), '-lsodium']);
-    const parsed = parseCose(fromHex(cose.output.cbor)!, false);
+    const parsed = parseCose(fromHex(cose.output.cbor)!, { unprotectedKid: true });
     if (!parsed.ok) throw new Error('COSE example refused');
     const signer = parsed.value.signers[0]!;
     const tampered = signer.toBeSigned.slice();

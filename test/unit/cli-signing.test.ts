@@ -140,4 +140,84 @@ describe('vigil keys, trust, sign, state and verify', () => {
     expect(overwrite).toMatchObject({ code: 2 });
     expect(overwrite.err).toMatch(/never overwritten/);
   });
+
+  const build = (out: string, ...extra: string[]) =>
+    vigil('trust', 'build', '--root', p('root.pem'), '--out', p(out), '--signer', `${pub['nurse']}:nurse:nurse.ada`, '--signer', `${pub['physician']}:physician:dr.bell`, ...extra);
+  const versionOf = async (file: string) => {
+    const { acceptTrustList } = await import('../../firmware/core/command/index.js');
+    const { createNodeEd25519Verify } = await import('../../host/crypto/ed25519.js');
+    const r = acceptTrustList(new Uint8Array(readFileSync(p(file))), Buffer.from(pub['root']!, 'hex'), undefined, createNodeEd25519Verify());
+    if (!r.ok) throw new Error(r.error.detail);
+    return r.value;
+  };
+
+  it('trust build refuses a different list at an (epoch, issued) this root key already signed', async () => {
+    const r = await build('conflict.cbor', '--epoch', '4', '--issued', String(NOW - 3600));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/different trust list with epoch 4 and issue time 1789996400 was already signed/);
+  });
+
+  it('trust build refuses a list older than one this root key signed (a rollback)', async () => {
+    const r = await build('old.cbor', '--epoch', '3');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/rollback/);
+  });
+
+  it('two builds at one epoch in the same second get different issue times, and the second replaces the first', async () => {
+    const a = await build('a.cbor', '--epoch', '5');
+    const b = await build('b.cbor', '--epoch', '5', '--revoke', pub['retired']!);
+    expect([a.code, b.code], a.err + b.err).toEqual([0, 0]);
+    const [first, second] = [await versionOf('a.cbor'), await versionOf('b.cbor')];
+    expect(second.issued).toBeGreaterThan(first.issued);
+    const { acceptTrustList } = await import('../../firmware/core/command/index.js');
+    const { ed25519Verify } = await import('../../firmware/crypto/ed25519.js');
+    expect(acceptTrustList(second.bytes, Buffer.from(pub['root']!, 'hex'), first, ed25519Verify).ok).toBe(true);
+    expect(acceptTrustList(first.bytes, Buffer.from(pub['root']!, 'hex'), second, ed25519Verify)).toMatchObject({ ok: false, error: { type: 'issued-rollback' } });
+  });
+
+  it('trust build takes --previous and an existing --out as lists gateways may hold', async () => {
+    const other = await vigil('keys', 'new', '--role', 'root', '--out', p('root2.pem'));
+    expect(other.code).toBe(0);
+    // a list signed by another root file (no shared ledger) still must not collide with --previous
+    const r = await vigil('trust', 'build', '--root', p('root2.pem'), '--out', p('c.cbor'), '--signer', `${pub['nurse']}:nurse`, '--epoch', '5', '--issued', '1', '--previous', p('b.cbor'));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/rollback/);
+    const ok = await vigil('trust', 'build', '--root', p('root2.pem'), '--out', p('b.cbor'), '--signer', `${pub['nurse']}:nurse`, '--epoch', '5');
+    expect(ok.code, ok.err).toBe(0);
+    const [prev, next] = [await versionOf('a.cbor'), await versionOf('b.cbor').catch(() => undefined)];
+    expect(next).toBeUndefined(); // b.cbor is now signed by root2, not root
+    expect(prev.epoch).toBe(5);
+  });
+
+  it('co-signing is its own grant: two nurses cannot co-sign a soft-limit override, a --cosign grant lets them', async () => {
+    const k = await vigil('keys', 'new', '--role', 'nurse', '--out', p('nurse2.pem'));
+    expect(k.code).toBe(0);
+    const pub2 = k.out.trim();
+    const trustWith = async (out: string, ...extra: string[]) => {
+      const r = await vigil('trust', 'build', '--root', p('root.pem'), '--out', p(out), '--epoch', '6', '--signer', `${pub['nurse']}:nurse:nurse.ada`, '--signer', `${pub2}:nurse:nurse.bo`, ...extra);
+      expect(r.code, r.err).toBe(0);
+    };
+    await trustWith('nurses.cbor');
+    await trustWith('nurses-cosign.cbor', '--cosign', 'nurse=pump.rate');
+    const verdict = async (trust: string) => {
+      const state = p(`${trust}.state.json`);
+      const s = await vigil('state', '--state', state);
+      const n = (JSON.parse(s.out) as { nonce: string }).nonce;
+      const signed = await vigil('sign', '--key', p('nurse.pem'), '--cosign', p('nurse2.pem'), '--gateway', 'gw-1', '--device', 'PUMP-1', '--counter', '1', '--nonce', n, '--expires', String(NOW + 600), '--issued', String(NOW - 5), '--profile', 'generic-pump-v1', '--trust', p(trust), '--set', 'rate=510', '--out', p(`${trust}.cmd`));
+      expect(signed.code, signed.err).toBe(0);
+      const r = await vigil('verify', '--trust', p(trust), '--root', pub['root']!, '--gateway', 'gw-1', '--device', 'PUMP-1', '--profile', 'generic-pump-v1', '--state', state, '--current', 'rate=480', '--now', String(NOW), p(`${trust}.cmd`));
+      return JSON.parse(r.out) as { verdict: string; reason?: string };
+    };
+    expect(await verdict('nurses.cbor')).toMatchObject({ verdict: 'rejected', reason: 'cosign-not-allowed' });
+    expect(await verdict('nurses-cosign.cbor')).toMatchObject({ verdict: 'accepted' });
+  });
+
+  it('vigil sign writes -0 as 0', async () => {
+    const s = await vigil('state', '--state', p('zero.json'));
+    const n = (JSON.parse(s.out) as { nonce: string }).nonce;
+    const signed = await vigil('sign', '--key', p('physician.pem'), '--gateway', 'gw-1', '--device', 'PUMP-1', '--counter', '1', '--nonce', n, '--expires', String(NOW + 600), '--issued', String(NOW - 5), '--trust', p('trust.cbor'), '--set', 'rate=-0:mL/h', '--out', p('zero.cbor'));
+    expect(signed.code, signed.err).toBe(0);
+    const bytes = readFileSync(p('zero.cbor'));
+    expect(bytes.includes(Buffer.from([0x65, 0x76, 0x61, 0x6c, 0x75, 0x65, 0x00]))).toBe(true); // "value": 0, an integer
+  });
 });

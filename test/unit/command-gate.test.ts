@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { REJECT_REASONS } from '../../firmware/core/command/index.js';
+import { attackCases } from '../portable/command-attacks.js';
 import { commandCases } from '../portable/command-cases.js';
 
 const cases = commandCases();
@@ -18,7 +19,7 @@ describe('the command gate (cases shared with XS)', () => {
   });
 
   it('reaches every rejection reason in docs/commands.md', () => {
-    const reached = new Set(cases.map((k) => k.expect));
+    const reached = new Set<string>([...cases.map((k) => k.expect), ...attackCases().map((k) => k.expect)]);
     expect(REJECT_REASONS.filter((r) => !reached.has(r))).toEqual([]);
   });
 });

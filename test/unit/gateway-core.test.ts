@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decode, encode, type CborValue } from '../../firmware/core/cbor/index.js';
-import { parseProfile, type DeviceProfile } from '../../firmware/core/command/index.js';
+import { parseProfile, signTrustList, type DeviceProfile } from '../../firmware/core/command/index.js';
 import { createLink } from '../../firmware/core/device/link.js';
 import { encodeMessage } from '../../firmware/core/device/messages.js';
 import { backoffMs, createGateway, hostStateTopic, transition, type GatewayEffect } from '../../firmware/core/gateway/index.js';
@@ -121,6 +121,34 @@ describe('behavioural monitoring', () => {
     r.feed(r.gw.handle({ type: 'message', topic: 'vigil/v1/w/trust', payload: Uint8Array.of(0xd2, 0x84) }, 2));
     expect(r.events().filter((e) => e === 'trust-rejected')).toHaveLength(2);
     expect(r.store.get('trust')).toBeUndefined();
+  });
+
+  it('refuses a different trust list at the same (epoch, issued), with an event, and keeps the one it holds (issue 10 item 2)', () => {
+    const r = rig();
+    r.feed(r.gw.handle({ type: 'boot' }, 0), r.gw.handle({ type: 'network', up: true }, 0), r.gw.handle({ type: 'mqtt-connected' }, 0));
+    const content = (revoked: Uint8Array[]) => ({
+      site: 'w',
+      epoch: 2,
+      issued: 1_790_000_000,
+      signers: [{ kid: keys.nurse.kid, key: keys.nurse.publicKey, person: 'nurse.ada', roles: ['nurse'] }],
+      revoked,
+      grants: new Map([['nurse', ['monitor.*']]]),
+      cosign: new Map(),
+    });
+    const revoking = signTrustList(content([keys.revoked.publicKey]), keys.root);
+    const unrevoking = signTrustList(content([]), keys.root);
+    r.feed(r.gw.handle({ type: 'message', topic: 'vigil/v1/w/trust', payload: revoking }, 1));
+    expect(r.store.get('trust')).toEqual(revoking);
+    r.feed(r.gw.handle({ type: 'message', topic: 'vigil/v1/w/trust', payload: unrevoking }, 2));
+    expect(r.events().filter((e) => e === 'trust-rejected')).toHaveLength(1);
+    const reason = r.out
+      .filter((e) => e.type === 'publish' && e.topic.endsWith('/event'))
+      .map((e) => (e.type === 'publish' ? [...((decode(e.payload) as unknown as { value: Map<string, Map<string, CborValue>> }).value.get('detail') ?? [])] : []));
+    expect(JSON.stringify(reason)).toMatch(/"reason","version-conflict"/);
+    expect(r.store.get('trust')).toEqual(revoking);
+    // the very same list again is no change and no event
+    r.feed(r.gw.handle({ type: 'message', topic: 'vigil/v1/w/trust', payload: revoking }, 3));
+    expect(r.events().filter((e) => e === 'trust-rejected')).toHaveLength(1);
   });
 
   it('flags a command flood', () => {

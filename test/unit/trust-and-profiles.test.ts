@@ -12,6 +12,7 @@ const content = (over: Partial<TrustListContent> = {}): TrustListContent => ({
   signers: [{ kid: keys.nurse.kid, key: keys.nurse.publicKey, person: 'nurse.ada', roles: ['nurse'] }],
   revoked: [],
   grants: new Map([['nurse', ['pump.rate']]]),
+  cosign: new Map(),
   ...over,
 });
 
@@ -45,9 +46,9 @@ describe('trust list', () => {
     expect(acceptTrustList(signTrustList(content({ issued: 1_790_000_001 }), keys.root), keys.root.publicKey, current.value, ed25519Verify).ok).toBe(true);
   });
 
-  it('the shared test list names five signers and one revocation', () => {
+  it('the shared test list names six signers and one revocation', () => {
     const t = trustList();
-    expect([t.signers.size, t.revoked.size, t.epoch]).toEqual([5, 1, 3]);
+    expect([t.signers.size, t.revoked.size, t.epoch]).toEqual([6, 1, 3]);
   });
 });
 

@@ -8,11 +8,15 @@ import { commandCases, runCommandCase, type CommandOutcome } from '../portable/c
 import { runCommandProperties } from '../portable/command-properties.js';
 import type { PropertyReport } from '../portable/cbor-properties.js';
 import { runCoseVector, type CoseOutcome } from '../portable/ed25519-vectors.js';
+import { attackCases, runAttackCase, runAttackProperties, type AttackOutcome } from '../portable/command-attacks.js';
+import { toHex } from '../../firmware/core/hex.js';
+import { foreignCommands } from '../support/foreign-cose.js';
 import { startXs, type XsSession } from './harness.js';
 
 let xs: XsSession;
 const metering: Array<{ case: string; compute: number; heapCount: number }> = [];
 const cases = commandCases();
+const attacks = attackCases();
 
 beforeAll(async () => {
   xs = await startXs(new URL('./command.entry.ts', import.meta.url));
@@ -35,6 +39,32 @@ describe('signed commands in XS', () => {
     const call = await xs.call<CommandOutcome>('run', i);
     metering.push({ case: name, compute: call.compute, heapCount: call.heapCount });
     expect(JSON.stringify(call.result)).toBe(JSON.stringify(runCommandCase(i)));
+  });
+
+  it('builds the same attack cases as Node', async () => {
+    expect((await xs.call<string[]>('attackNames')).result).toEqual(attacks.map((k) => `${k.item}. ${k.expect}: ${k.name}`));
+  });
+
+  it.each(attacks.map((k, i) => [`${k.item}. ${k.expect}: ${k.name}`, i] as const))('attack %s', async (name, i) => {
+    const call = await xs.call<AttackOutcome>('attack', i);
+    metering.push({ case: `attack ${name}`, compute: call.compute, heapCount: call.heapCount });
+    expect(JSON.stringify(call.result)).toBe(JSON.stringify(runAttackCase(i)));
+  });
+
+  it('passes the attack properties with the same seed as Node', async () => {
+    const call = await xs.call<PropertyReport[]>('attackProperties', 0xa77ac, 60);
+    metering.push({ case: 'attack properties, 60 runs', compute: call.compute, heapCount: call.heapCount });
+    for (const r of call.result) expect(r, `${r.name}: ${r.counterexample} ${r.error}`).toMatchObject({ failed: false });
+    expect(JSON.stringify(call.result)).toBe(JSON.stringify(runAttackProperties(0xa77ac, 60)));
+  });
+
+  it('accepts the commands an independent COSE library signed (kid before alg; h\'a0\')', async () => {
+    const { sign1, sign } = await foreignCommands();
+    const one = await xs.call<AttackOutcome>('foreign', toHex(sign1), false);
+    const two = await xs.call<AttackOutcome>('foreign', toHex(sign), true);
+    metering.push({ case: 'verify: a foreign COSE_Sign1', compute: one.compute, heapCount: one.heapCount });
+    metering.push({ case: 'verify: a foreign COSE_Sign, two signatures', compute: two.compute, heapCount: two.heapCount });
+    expect([one.result.accepted, two.result.accepted]).toEqual([true, true]);
   });
 
   it('the pure-TS verifier gives the policy verdict on all 162 signature vectors in XS', async () => {

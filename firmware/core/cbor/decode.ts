@@ -21,13 +21,18 @@ export interface DecodeOptions {
   readonly maxLength?: number;
   /** Tag numbers this caller understands (for COSE: 18, 98). Any other tag is an error. Default none. */
   readonly tags?: readonly number[];
+  /**
+   * Map keys in any order (duplicates are still an error). Only for bytes that are signed as received
+   * and never re-encoded: a COSE protected header (RFC 9052 §3). Default false: keys sorted.
+   */
+  readonly anyKeyOrder?: boolean;
 }
 
 const TWO_POW_32 = 4294967296;
 const NO_TAGS: readonly number[] = [];
 
 export function decode(bytes: Uint8Array, options: DecodeOptions = {}): Result<CborValue> {
-  const reader = new Reader(bytes, options.maxDepth ?? 16, options.maxLength ?? 65536, options.tags ?? NO_TAGS);
+  const reader = new Reader(bytes, options.maxDepth ?? 16, options.maxLength ?? 65536, options.tags ?? NO_TAGS, options.anyKeyOrder === true);
   try {
     if (bytes.length === 0) reader.fail('truncated', 'expected a CBOR item, got 0 bytes', 0);
     const value = reader.item(1);
@@ -51,6 +56,7 @@ class Reader {
     private readonly maxDepth: number,
     private readonly maxLength: number,
     private readonly tags: readonly number[],
+    private readonly anyKeyOrder: boolean,
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
@@ -175,7 +181,10 @@ class Reader {
       if (typeof key !== 'number' && typeof key !== 'bigint' && typeof key !== 'string') {
         this.fail('unsupported-key', 'map keys must be integers or text strings', keyStart);
       }
-      if (prevStart >= 0) {
+      if (this.anyKeyOrder) {
+        // one encoding per key value under this profile (shortest integers, UTF-8 text), so equal values are equal keys
+        if (out.has(key)) this.fail('duplicate-key', `duplicate map key ${String(key)}`, keyStart);
+      } else if (prevStart >= 0) {
         // RFC 8949 §4.2.1: keys sorted by the bytewise lexicographic order of their encodings
         const order = compareSpans(this.bytes, prevStart, prevEnd, keyStart, keyEnd);
         if (order === 0) this.fail('duplicate-key', `duplicate map key ${String(key)}`, keyStart);

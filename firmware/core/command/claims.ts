@@ -4,7 +4,7 @@
  */
 import { decode, encode, type CborValue } from '../cbor/index.js';
 import type { Result } from '../cbor/errors.js';
-import { asMap, bytes, text, uint } from './fields.js';
+import { asMap, bytes, shown, text, uint } from './fields.js';
 
 export const NONCE_BYTES = 16;
 export const MAX_SETTINGS_PER_COMMAND = 8;
@@ -36,8 +36,10 @@ export interface CommandClaims {
 
 export function parseClaims(payload: Uint8Array): Result<CommandClaims, string> {
   const bad = (detail: string) => ({ ok: false as const, error: detail });
-  const r = decode(payload, { maxDepth: 4, maxLength: 256 });
-  if (!r.ok) return bad(`payload CBOR: ${r.error.type}`);
+  // depth 6: payload map, params map, a setting's map, a value that is (wrongly) an array or map, and
+  // its items, so a value of the wrong type is named by the schema check below, not as "too deep"
+  const r = decode(payload, { maxDepth: 6, maxLength: 256 });
+  if (!r.ok) return bad(`payload is not CBOR of the profile: ${r.error.message} (at byte ${r.error.offset})`);
   const m = asMap(r.value);
   if (m === undefined) return bad('payload is not a map');
   const gateway = text(m, 'gateway', 64);
@@ -60,15 +62,19 @@ export function parseClaims(payload: Uint8Array): Result<CommandClaims, string> 
   if (params === undefined || params.size === 0 || params.size > MAX_SETTINGS_PER_COMMAND) return bad(`params must name 1 to ${MAX_SETTINGS_PER_COMMAND} settings`);
   const out = new Map<string, RequestedSetting>();
   for (const [name, spec] of params) {
+    if (typeof name !== 'string') return bad(`params: setting names are text, got ${String(name)}`);
+    const at = `params.${shown(name)}`;
     const s = asMap(spec as CborValue);
-    const value = s?.get('value');
-    const unit = s?.get('unit');
-    if (typeof name !== 'string' || s === undefined || (typeof value !== 'number' && typeof value !== 'string') || (unit !== undefined && typeof unit !== 'string')) {
-      return bad(`params.${String(name)} must be { value: number or text, unit?: text }`);
-    }
+    if (s === undefined) return bad(`${at} must be a map { value, unit? }, got ${kindOf(spec as CborValue)}`);
+    for (const key of s.keys()) if (key !== 'value' && key !== 'unit') return bad(`${at}: unexpected field ${typeof key === 'string' ? shown(key) : String(key)}`);
+    const value = s.get('value');
+    const unit = s.get('unit');
+    if (typeof value === 'bigint') return bad(`${at}.value is an integer beyond ±(2^53 − 1), which no setting takes`);
+    if (typeof value !== 'number' && typeof value !== 'string') return bad(`${at}.value must be a number or text, got ${kindOf(value)}`);
+    if (unit !== undefined && typeof unit !== 'string') return bad(`${at}.unit must be text, got ${kindOf(unit)}`);
     out.set(name, { value, unit });
   }
-  for (const key of m.keys()) if (CLAIM_KEYS.indexOf(key as string) < 0) return bad(`unexpected field ${String(key)}`);
+  for (const key of m.keys()) if (CLAIM_KEYS.indexOf(key as string) < 0) return bad(`unexpected field ${typeof key === 'string' ? shown(key) : String(key)}`);
   return { ok: true, value: { gateway, serial, counter, iat, exp, nonce, epoch, op: 'set', params: out, orderId, clinician } };
 }
 
@@ -96,4 +102,17 @@ export function encodeClaims(c: CommandClaims): Uint8Array {
       ['clinician', c.clinician],
     ]),
   );
+}
+
+/** What a decoded CBOR value is, for a reason: "an array", "a map", "nothing". */
+function kindOf(v: CborValue | undefined): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (v instanceof Map) return 'a map';
+  if (v instanceof Uint8Array) return 'a byte string';
+  if (typeof v === 'boolean') return 'a boolean';
+  if (typeof v === 'string') return 'text';
+  if (typeof v === 'number' || typeof v === 'bigint') return 'a number';
+  return 'a tagged item';
 }

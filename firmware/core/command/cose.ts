@@ -3,10 +3,12 @@
  * for a setting change that needs a second person. Only EdDSA (-8, RFC 9053 §2.2) with Ed25519.
  *
  * Parsing is strict: the outer structure goes through the CBOR profile (so it is canonical), and the
- * header rules of RFC 9052 §3 are enforced: `alg` protected, `crit` understood, no label in both buckets.
+ * header rules of RFC 9052 §3 are enforced: `alg` and `kid` protected, `crit` understood, no label
+ * twice, and (Vigil's rule) every unprotected header empty.
  */
 import { CborTag, decode, encode, type CborKey, type CborMap, type CborValue } from '../cbor/index.js';
 import type { Result } from '../cbor/errors.js';
+import { shown } from './fields.js';
 import type { RejectReason } from './reasons.js';
 
 export const COSE_SIGN1_TAG = 18;
@@ -65,46 +67,82 @@ export function encodeSign(payload: Uint8Array, signatures: ReadonlyArray<{ prot
   return encode(new CborTag(COSE_SIGN_TAG, [EMPTY, new Map(), payload, signatures.map((s) => [s.protected, new Map(), s.signature])]));
 }
 
-/** Parses a header bucket pair; returns the kid when present in the protected bucket. */
-function headers(protectedBytes: Uint8Array, unprotected: CborValue, requireAlg: boolean): Parsed<{ kid: Uint8Array | undefined }> {
+/** RFC 8032 §5.1.6: an Ed25519 signature is 64 bytes. */
+const SIGNATURE_BYTES = 64;
+/** docs/commands.md: a kid names a trust-list signer in 1 to 32 bytes. */
+const KID_MAX = 32;
+
+const EMPTY_MAP_BYTES = 0xa0;
+
+/** Names the labels of a header map for a reason: `3, 99, "note"`. */
+function labels(m: CborMap): string {
+  const out: string[] = [];
+  for (const k of m.keys()) out.push(typeof k === 'string' ? shown(k) : String(k));
+  return out.join(', ');
+}
+
+/**
+ * Parses a header bucket pair; returns the kid when present in the protected bucket.
+ * RFC 9052 §3: the protected header is signed as received, so `h''` and `h'a0'` both stand for an
+ * empty map and its keys may come in any order (a label twice is refused). The unprotected header
+ * must be empty: nothing unauthenticated is read, and a signed command has exactly one valid form.
+ */
+function headers(protectedBytes: Uint8Array, unprotected: CborValue, requireAlg: boolean, options: ParseOptions): Parsed<{ kid: Uint8Array | undefined }> {
   let prot: CborMap = new Map();
-  if (protectedBytes.length > 0) {
-    // RFC 9052 §3: a zero-length bstr stands for an empty protected map
-    const r = decode(protectedBytes, { maxDepth: 4, maxLength: 64 });
-    if (!r.ok) return fail('malformed', `protected header: ${r.error.type}`);
+  if (protectedBytes.length > 0 && !(protectedBytes.length === 1 && protectedBytes[0] === EMPTY_MAP_BYTES)) {
+    const r = decode(protectedBytes, { maxDepth: 4, maxLength: 64, anyKeyOrder: true });
+    if (!r.ok) {
+      if (r.error.type === 'duplicate-key') return fail('duplicate-header-label', `protected header: ${r.error.message}`);
+      return fail('malformed', `protected header: ${r.error.message}`);
+    }
     if (!(r.value instanceof Map)) return fail('malformed', 'protected header is not a map');
-    if (r.value.size === 0) return fail('malformed', 'an empty protected header must be a zero-length byte string');
     prot = r.value;
   }
   if (!(unprotected instanceof Map)) return fail('malformed', 'unprotected header is not a map');
-  for (const label of unprotected.keys()) {
-    if (prot.has(label)) return fail('duplicate-header-label', `header label ${String(label)} is both protected and unprotected`);
+  const looseKid = options.unprotectedKid === true && unprotected.size === 1 && unprotected.has(HeaderLabel.kid);
+  if (unprotected.size > 0 && !looseKid) {
+    return fail('malformed', `the unprotected header must be empty; it holds label ${labels(unprotected)}`);
   }
-  if (unprotected.has(HeaderLabel.crit)) return fail('unknown-critical-header', 'crit must be protected');
   const crit = prot.get(HeaderLabel.crit);
   if (crit !== undefined) {
     if (!Array.isArray(crit) || crit.length === 0) return fail('malformed', 'crit must be a non-empty array of labels');
     for (const label of crit as readonly CborValue[]) {
-      if (UNDERSTOOD.indexOf(label as CborKey) < 0) return fail('unknown-critical-header', `crit names header ${String(label)}`);
+      if (UNDERSTOOD.indexOf(label as CborKey) < 0) return fail('unknown-critical-header', `crit names header ${typeof label === 'string' ? shown(label) : String(label)}`);
     }
   }
-  if (requireAlg || prot.has(HeaderLabel.alg) || unprotected.has(HeaderLabel.alg)) {
+  if (requireAlg || prot.has(HeaderLabel.alg)) {
     if (!prot.has(HeaderLabel.alg)) return fail('alg-not-protected', 'alg must be in the protected header');
     if (prot.get(HeaderLabel.alg) !== COSE_ALG_EDDSA) return fail('unsupported-algorithm', `alg ${String(prot.get(HeaderLabel.alg))}, expected EdDSA (-8)`);
   }
-  const kid = prot.get(HeaderLabel.kid);
-  if (kid !== undefined && !(kid instanceof Uint8Array)) return fail('malformed', 'kid must be a byte string');
-  return { ok: true, value: { kid: kid === undefined || unprotected.has(HeaderLabel.kid) ? undefined : kid } };
+  const kid = looseKid ? unprotected.get(HeaderLabel.kid) : prot.get(HeaderLabel.kid);
+  if (kid === undefined) return { ok: true, value: { kid: undefined } };
+  if (!(kid instanceof Uint8Array)) return fail('malformed', 'kid must be a byte string');
+  if (kid.length === 0 || kid.length > KID_MAX) return fail('malformed', `kid must be 1 to ${KID_MAX} bytes, got ${kid.length}`);
+  return { ok: true, value: { kid } };
+}
+
+function signature(v: CborValue): Parsed<Uint8Array> {
+  if (!(v instanceof Uint8Array)) return fail('malformed', 'signature must be a byte string');
+  if (v.length !== SIGNATURE_BYTES) return fail('malformed', `signature must be ${SIGNATURE_BYTES} bytes, got ${v.length}`);
+  return { ok: true, value: v };
+}
+
+export interface ParseOptions {
+  /**
+   * Accept a kid alone in the unprotected header. Only for public test vectors (the cose-wg example
+   * puts it there); never for commands or trust lists.
+   */
+  readonly unprotectedKid?: boolean;
 }
 
 /**
  * Parses a COSE_Sign1 or COSE_Sign and computes each signer's ToBeSigned bytes. It checks structure and
  * header rules only; signatures are checked by the caller, against its trust list.
- * With `kidMustBeProtected` false (for public test vectors), a kid in the unprotected header is accepted.
+ * In a COSE_Sign the first signature is the requesting clinician's, the second the co-signer's.
  */
-export function parseCose(bytes: Uint8Array, kidMustBeProtected = true): Parsed<CoseMessage> {
+export function parseCose(bytes: Uint8Array, options: ParseOptions = {}): Parsed<CoseMessage> {
   const r = decode(bytes, { tags: [COSE_SIGN1_TAG, COSE_SIGN_TAG], maxDepth: 8, maxLength: 4096 });
-  if (!r.ok) return fail('malformed', `CBOR: ${r.error.type} at offset ${r.error.offset}`);
+  if (!r.ok) return fail('malformed', `CBOR: ${r.error.message} (at byte ${r.error.offset})`);
   const top = r.value;
   if (!(top instanceof CborTag) || !Array.isArray(top.value)) return fail('malformed', 'expected a tagged COSE_Sign1 or COSE_Sign array');
   const items = top.value as readonly CborValue[];
@@ -112,40 +150,40 @@ export function parseCose(bytes: Uint8Array, kidMustBeProtected = true): Parsed<
   if (items.length !== 4 || !(bodyProtected instanceof Uint8Array)) return fail('malformed', 'expected [protected, unprotected, payload, signature(s)]');
   if (!(payload instanceof Uint8Array)) return fail('malformed', 'payload must be an attached byte string');
 
-  const kidOf = (unprot: CborValue, h: { kid: Uint8Array | undefined }): Parsed<Uint8Array> => {
-    if (h.kid !== undefined) return { ok: true, value: h.kid };
-    const loose = unprot instanceof Map ? unprot.get(HeaderLabel.kid) : undefined;
-    if (!kidMustBeProtected && loose instanceof Uint8Array) return { ok: true, value: loose };
-    return fail('kid-not-protected', 'kid must be in the protected header');
-  };
+  const kidOf = (h: { kid: Uint8Array | undefined }): Parsed<Uint8Array> =>
+    h.kid !== undefined ? { ok: true, value: h.kid } : fail('kid-not-protected', 'kid must be in the protected header');
 
   if (top.tag === COSE_SIGN1_TAG) {
-    const h = headers(bodyProtected, unprotected, true);
+    const h = headers(bodyProtected, unprotected, true, options);
     if (!h.ok) return h;
-    if (!(last instanceof Uint8Array)) return fail('malformed', 'signature must be a byte string');
-    const kid = kidOf(unprotected, h.value);
+    const sig = signature(last);
+    if (!sig.ok) return sig;
+    const kid = kidOf(h.value);
     if (!kid.ok) return kid;
     return {
       ok: true,
-      value: { form: 'sign1', payload, signers: [{ kid: kid.value, signature: last, toBeSigned: sigStructure1(bodyProtected, payload) }] },
+      value: { form: 'sign1', payload, signers: [{ kid: kid.value, signature: sig.value, toBeSigned: sigStructure1(bodyProtected, payload) }] },
     };
   }
 
-  const body = headers(bodyProtected, unprotected, false);
+  const body = headers(bodyProtected, unprotected, false, options);
   if (!body.ok) return body;
+  if (body.value.kid !== undefined) return fail('malformed', 'a COSE_Sign body header names no kid; each signature carries its own');
   if (!Array.isArray(last) || last.length === 0) return fail('malformed', 'COSE_Sign needs an array of COSE_Signature');
   const sigs = last as readonly CborValue[];
   if (sigs.length > MAX_SIGNATURES) return fail('too-many-signatures', `${sigs.length} signatures, at most ${MAX_SIGNATURES}`);
   const signers: CoseSigner[] = [];
   for (const s of sigs) {
     if (!Array.isArray(s) || s.length !== 3) return fail('malformed', 'COSE_Signature must be [protected, unprotected, signature]');
-    const [signProtected, signUnprotected, signature] = s as readonly CborValue[];
-    if (!(signProtected instanceof Uint8Array) || !(signature instanceof Uint8Array)) return fail('malformed', 'COSE_Signature fields have the wrong types');
-    const h = headers(signProtected, signUnprotected, true);
+    const [signProtected, signUnprotected, sigBytes] = s as readonly CborValue[];
+    if (!(signProtected instanceof Uint8Array)) return fail('malformed', 'a COSE_Signature protected header must be a byte string');
+    const h = headers(signProtected, signUnprotected, true, options);
     if (!h.ok) return h;
-    const kid = kidOf(signUnprotected, h.value);
+    const sig = signature(sigBytes);
+    if (!sig.ok) return sig;
+    const kid = kidOf(h.value);
     if (!kid.ok) return kid;
-    signers.push({ kid: kid.value, signature, toBeSigned: sigStructure(bodyProtected, signProtected, payload) });
+    signers.push({ kid: kid.value, signature: sig.value, toBeSigned: sigStructure(bodyProtected, signProtected, payload) });
   }
   return { ok: true, value: { form: 'sign', payload, signers } };
 }

@@ -5,9 +5,28 @@
  */
 import type { RequestedSetting, SettingValue } from './claims.js';
 import type { DeviceProfile } from './profile.js';
+import { shown } from './fields.js';
 import type { RejectReason } from './reasons.js';
 
 export const HOUR_MS = 3_600_000;
+
+/** The smallest positive normal double, 2^-1022: anything nearer 0 (but 0) is subnormal. */
+const MIN_NORMAL = 2.2250738585072014e-308;
+
+/**
+ * Why `x` is not a number a setting can take, or undefined when it can (docs/commands.md, "Numbers").
+ * A setting number is finite, not -0 (the signer's tools write 0), not subnormal (no device resolves
+ * it, and it reads as 0 on one side and not on the other), and within ±(2^53 − 1), where every integer
+ * is exact.
+ */
+export function numberProblem(x: number): string | undefined {
+  if (x !== x) return 'is not a number (NaN)';
+  if (x === Infinity || x === -Infinity) return 'is infinite';
+  if (x === 0) return 1 / x < 0 ? 'is negative zero; send 0' : undefined;
+  if (Math.abs(x) < MIN_NORMAL) return 'is subnormal (nearer 0 than 2^-1022)';
+  if (Math.abs(x) > Number.MAX_SAFE_INTEGER) return 'is beyond ±(2^53 − 1)';
+  return undefined;
+}
 
 export interface EnvelopeContext {
   readonly profile: DeviceProfile;
@@ -30,15 +49,17 @@ export function checkEnvelope(params: ReadonlyMap<string, RequestedSetting>, ctx
   for (const [name, req] of params) {
     const v = (reason: RejectReason, detail: string): EnvelopeViolation => ({ reason, setting: name, detail });
     const setting = ctx.profile.settings.get(name);
-    if (setting === undefined) return v('unknown-setting', `${ctx.profile.model} has no setting "${name}"`);
+    if (setting === undefined) return v('unknown-setting', `${ctx.profile.model} has no setting ${shown(name)}`);
     const recent = (ctx.recentChanges.get(name) ?? []).filter((t) => ctx.nowMs - t < HOUR_MS);
     if (setting.type === 'enum') {
-      if (req.unit !== undefined) return v('unit-mismatch', `${name} takes no unit, got "${req.unit}"`);
+      if (req.unit !== undefined) return v('unit-mismatch', `${name} takes no unit, got ${shown(req.unit)}`);
       if (typeof req.value !== 'string' || setting.values.indexOf(req.value) < 0) return v('invalid-value', `${name} must be one of ${setting.values.join(', ')}`);
     } else {
-      if (req.unit !== setting.unit) return v('unit-mismatch', `${name} is in ${setting.unit}, got ${req.unit ?? 'no unit'}`);
+      if (req.unit !== setting.unit) return v('unit-mismatch', `${name} is in ${setting.unit}, got ${req.unit === undefined ? 'no unit' : shown(req.unit)}`);
       const x = req.value;
-      if (typeof x !== 'number' || !Number.isFinite(x)) return v('invalid-value', `${name} must be a finite number`);
+      if (typeof x !== 'number') return v('invalid-value', `${name} must be a number, got text`);
+      const problem = numberProblem(x);
+      if (problem !== undefined) return v('invalid-value', `${name} ${problem}`);
       if (x < setting.hard[0] || x > setting.hard[1]) return v('hard-limit', `${name} ${x} ${setting.unit} is outside the hard limits [${setting.hard[0]}, ${setting.hard[1]}]`);
       if ((x < setting.soft[0] || x > setting.soft[1]) && !ctx.cosigned) {
         return v('soft-limit-needs-cosign', `${name} ${x} ${setting.unit} is outside the soft limits [${setting.soft[0]}, ${setting.soft[1]}]: a second person must co-sign`);

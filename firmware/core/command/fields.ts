@@ -42,3 +42,25 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
   return diff === 0;
 }
+
+const PLAIN = /^[A-Za-z0-9][A-Za-z0-9._@+:*-]{0,63}$/;
+
+/**
+ * A string from a command or trust list as it may appear in a reason: bare when it is a plain token
+ * (letters, digits and . _ @ + : * -), otherwise in double quotes with every character outside
+ * printable ASCII, the quote and the backslash written as an escape, so a NUL, a newline or a
+ * right-to-left override can never make two different names read the same. Cut at 64 characters.
+ */
+export function shown(s: string): string {
+  if (PLAIN.test(s)) return s;
+  let out = '"';
+  const n = Math.min(s.length, 64);
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x22 || c === 0x5c) out += `\\${s[i]!}`;
+    else if (c === 0x0a) out += '\\n';
+    else if (c >= 0x20 && c <= 0x7e) out += s[i]!;
+    else out += `\\u${(c + 0x10000).toString(16).slice(1)}`;
+  }
+  return `${out}${s.length > n ? '…' : ''}"`;
+}

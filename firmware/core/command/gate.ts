@@ -9,14 +9,16 @@
  * let the same command through twice.
  *
  * Order of checks: the envelope's structure, then who signed (so nothing about the gateway's state is
- * revealed to an unauthenticated sender), then the claims, then the safety envelope.
+ * revealed to an unauthenticated sender), then the claims, then the grants (the first signer's to
+ * change, the second signer's to co-sign), then the safety envelope. In a COSE_Sign the first
+ * signature is the requesting clinician's.
  */
 import { toHex } from '../hex.js';
 import { parseClaims, NONCE_BYTES, type CommandClaims, type SettingValue } from './claims.js';
 import { parseCose } from './cose.js';
 import type { Ed25519Verify } from './ed25519-policy.js';
 import { checkEnvelope, HOUR_MS } from './envelope.js';
-import { sameBytes } from './fields.js';
+import { sameBytes, shown } from './fields.js';
 import type { DeviceProfile } from './profile.js';
 import type { RejectReason } from './reasons.js';
 import { rolesAllow, type Signer, type TrustList } from './trust.js';
@@ -102,35 +104,38 @@ export function createCommandGate(config: GateConfig, initial: GateState, trust:
     for (const s of cose.value.signers) {
       const signer = trustList.signers.get(toHex(s.kid));
       if (signer === undefined) return reject('unknown-signer', `kid ${toHex(s.kid)} is not in trust list epoch ${trustList.epoch}`);
-      if (trustList.revoked.has(toHex(signer.key))) return reject('revoked-key', `the key of ${signer.person} (kid ${toHex(s.kid)}) is revoked`, undefined, signer);
+      if (trustList.revoked.has(toHex(signer.key))) return reject('revoked-key', `the key of ${shown(signer.person)} (kid ${toHex(s.kid)}) is revoked`, undefined, signer);
       if (!config.verify(s.signature, s.toBeSigned, signer.key)) return reject('bad-signature', `signature by kid ${toHex(s.kid)} does not verify`, undefined, signer);
       signers.push(signer);
     }
     const primary = signers[0]!;
     const cosigner = signers[1];
     if (cosigner !== undefined && cosigner.person === primary.person) {
-      return reject('cosigner-not-distinct', `both signatures are by ${primary.person}`, undefined, primary);
+      return reject('cosigner-not-distinct', `both signatures are by ${shown(primary.person)}`, undefined, primary);
     }
 
     const parsed = parseClaims(cose.value.payload);
     if (!parsed.ok) return reject('bad-claims', parsed.error, undefined, primary);
     const c = parsed.value;
     const no = (reason: RejectReason, detail: string) => reject(reason, detail, c, primary);
-    if (c.gateway !== config.gateway) return no('wrong-gateway', `addressed to gateway ${c.gateway}, this is ${config.gateway}`);
-    if (c.serial !== config.serial) return no('wrong-device', `addressed to device ${c.serial}, this gateway serves ${config.serial}`);
+    if (c.gateway !== config.gateway) return no('wrong-gateway', `addressed to gateway ${shown(c.gateway)}, this is ${shown(config.gateway)}`);
+    if (c.serial !== config.serial) return no('wrong-device', `addressed to device ${shown(c.serial)}, this gateway serves ${shown(config.serial)}`);
     if (c.epoch !== trustList.epoch) return no('wrong-epoch', `signed at key epoch ${c.epoch}, the trust list is at ${trustList.epoch}`);
-    if (c.clinician !== primary.person) return no('clinician-mismatch', `names ${c.clinician} but was signed by ${primary.person}`);
+    if (c.clinician !== primary.person) return no('clinician-mismatch', `names ${shown(c.clinician)} but was signed by ${shown(primary.person)}`);
     if (c.counter <= state.lastCounter) return no('replay', `counter ${c.counter} is not above the last accepted ${state.lastCounter}`);
     if (!sameBytes(c.nonce, state.nonce)) return no('stale-nonce', 'does not carry the current challenge nonce');
     if (input.nowUnix !== undefined) {
       if (input.nowUnix > c.exp) return no('expired', `expired at ${c.exp}, now ${input.nowUnix}`);
       if (c.iat > input.nowUnix + skew) return no('not-yet-valid', `issued at ${c.iat}, now ${input.nowUnix}`);
     }
+    // the first signer must hold the grant to change each setting; a second signer, the grant to co-sign it
     for (const name of c.params.keys()) {
-      for (const s of signers) {
-        if (!rolesAllow(trustList, s.roles, config.profile.kind, name)) {
-          return no('role-not-allowed', `${s.person} (${s.roles.join(', ')}) may not change ${config.profile.kind}.${name}`);
-        }
+      const setting = `${config.profile.kind}.${shown(name)}`;
+      if (!rolesAllow(trustList, primary.roles, config.profile.kind, name)) {
+        return no('role-not-allowed', `${shown(primary.person)} (${primary.roles.map(shown).join(', ')}) may not change ${setting}`);
+      }
+      if (cosigner !== undefined && !rolesAllow(trustList, cosigner.roles, config.profile.kind, name, 'cosign')) {
+        return no('cosign-not-allowed', `${shown(cosigner.person)} (${cosigner.roles.map(shown).join(', ')}) may not co-sign ${setting}`);
       }
     }
     const violation = checkEnvelope(c.params, {
@@ -158,7 +163,7 @@ export function createCommandGate(config: GateConfig, initial: GateState, trust:
       effects: [
         { type: 'persist-state', state },
         { type: 'forward', counter: c.counter, orderId: c.orderId, settings },
-        { type: 'result', result: { status: 'accepted', counter: c.counter, orderId: c.orderId, reason: undefined, detail: `accepted, signed by ${signers.map((s) => s.person).join(' and ')}` } },
+        { type: 'result', result: { status: 'accepted', counter: c.counter, orderId: c.orderId, reason: undefined, detail: `accepted, signed by ${signers.map((s) => shown(s.person)).join(' and ')}` } },
       ],
     };
   }

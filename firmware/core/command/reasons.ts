@@ -4,12 +4,12 @@
  */
 export const REJECT_REASONS = [
   // the envelope (RFC 9052)
-  'malformed', // not CBOR of the profile, not a COSE_Sign1/COSE_Sign, or the payload is not a byte string
+  'malformed', // not CBOR of the profile, not a COSE_Sign1/COSE_Sign, a non-empty unprotected header, a signature not 64 bytes, a kid not 1–32 bytes
   'unsupported-algorithm', // alg is not EdDSA (-8)
-  'alg-not-protected', // alg missing from the protected header, or also in the unprotected one
+  'alg-not-protected', // alg missing from the protected header
   'kid-not-protected', // kid missing from the protected header
   'unknown-critical-header', // crit names a header this gateway does not understand
-  'duplicate-header-label', // a label in both the protected and the unprotected header
+  'duplicate-header-label', // a label twice in a protected header
   'too-many-signatures', // more than two signatures
   // who signed
   'no-trust-list', // this gateway has no trust list yet
@@ -27,11 +27,12 @@ export const REJECT_REASONS = [
   'stale-nonce', // not the gateway's current challenge nonce
   'expired', // past its expiry, by the gateway's trusted clock
   'not-yet-valid', // issued in the future, by the gateway's trusted clock
-  'role-not-allowed', // no role of the signer may change this setting
+  'role-not-allowed', // no role of the (first) signer may change this setting
+  'cosign-not-allowed', // no role of the second signer holds the trust list's cosign grant for this setting
   // the safety envelope (device profile)
   'unknown-setting',
   'unit-mismatch',
-  'invalid-value', // wrong type, not finite, or not one of an enumeration's values
+  'invalid-value', // wrong type; NaN, ±Infinity, -0, subnormal or beyond ±(2^53 − 1); or not one of an enumeration's values
   'hard-limit', // outside the hard limits: never allowed
   'soft-limit-needs-cosign', // outside the soft limits without a second person's signature
   'current-unknown', // the device's present value is unknown, so the step cannot be checked

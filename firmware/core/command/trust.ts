@@ -1,16 +1,17 @@
 /**
- * The trust list: who may sign setting changes, with which roles, at which key epoch, and which keys
- * are revoked. The root key provisioned into the gateway at flashing signs it (COSE_Sign1). A gateway
- * takes a new list only if the root signed it and it does not go back: its epoch is not lower, and at
- * the same epoch it was not issued earlier (so a revocation cannot be rolled back by replaying an old
- * list of the same epoch).
+ * The trust list: who may sign setting changes, with which roles, who may co-sign a soft-limit
+ * override, at which key epoch, and which keys are revoked. The root key provisioned into the gateway
+ * at flashing signs it (COSE_Sign1). A gateway takes a new list only if the root signed it and it is
+ * newer: a higher epoch, or the same epoch issued later. A different list at the same (epoch, issued)
+ * is refused (`version-conflict`): otherwise two lists could take turns, and one could un-revoke a key
+ * the other revoked. The very same list again (the same payload) is no change.
  */
-import { decode, encode, type CborValue } from '../cbor/index.js';
+import { decode, encode, type CborKey, type CborValue } from '../cbor/index.js';
 import type { Result } from '../cbor/errors.js';
 import { toHex } from '../hex.js';
 import { parseCose } from './cose.js';
 import { publicKeyProblem, type Ed25519Verify } from './ed25519-policy.js';
-import { asMap, bytes, list, text, textList, uint } from './fields.js';
+import { asMap, bytes, list, sameBytes, shown, text, textList, uint } from './fields.js';
 import { qualifiedSetting, type DeviceKind } from './profile.js';
 
 export interface Signer {
@@ -32,11 +33,23 @@ export interface TrustList {
   readonly revoked: ReadonlySet<string>;
   /** Role → settings it may change, as `<kind>.<setting>` or `<kind>.*`. */
   readonly grants: ReadonlyMap<string, readonly string[]>;
+  /** Role → settings it may co-sign beyond a soft limit (same form). Absent from a list: nobody may. */
+  readonly cosign: ReadonlyMap<string, readonly string[]>;
+  /** The signed payload (deterministic CBOR): two lists are the same list when these are equal. */
+  readonly payload: Uint8Array;
   /** The signed bytes, as received: what the gateway persists and republishes. */
   readonly bytes: Uint8Array;
 }
 
-export type TrustProblemType = 'malformed' | 'bad-signature' | 'epoch-rollback' | 'issued-rollback' | 'bad-signer-key' | 'duplicate-kid' | 'bad-claims';
+export type TrustProblemType =
+  | 'malformed'
+  | 'bad-signature'
+  | 'epoch-rollback'
+  | 'issued-rollback'
+  | 'version-conflict' // a different list at the same (epoch, issued) as the current one
+  | 'bad-signer-key'
+  | 'duplicate-kid'
+  | 'bad-claims';
 
 export interface TrustProblem {
   readonly type: TrustProblemType;
@@ -74,6 +87,9 @@ export function acceptTrustList(
   if (current !== undefined) {
     if (epoch < current.epoch) return problem('epoch-rollback', `epoch ${epoch} is below the current ${current.epoch}`);
     if (epoch === current.epoch && issued < current.issued) return problem('issued-rollback', `issued ${issued} is before the current list's ${current.issued} at the same epoch`);
+    if (epoch === current.epoch && issued === current.issued && !sameBytes(payload, current.payload)) {
+      return problem('version-conflict', `a different list with the same epoch ${epoch} and issue time ${issued} as the current one`);
+    }
   }
 
   const byKid = new Map<string, Signer>();
@@ -97,20 +113,33 @@ export function acceptTrustList(
     if (!(k instanceof Uint8Array) || k.length !== 32) return problem('bad-claims', 'revoked entries are 32-byte public keys');
     revoked.add(toHex(k));
   }
-  const grants = new Map<string, readonly string[]>();
-  for (const [role, settings] of grantMap) {
-    const names = Array.isArray(settings) && settings.every((x) => typeof x === 'string') ? (settings as readonly string[]) : undefined;
-    if (typeof role !== 'string' || names === undefined) return problem('bad-claims', 'grants map roles to lists of setting names');
-    grants.set(role, names);
-  }
-  return { ok: true, value: { site, epoch, issued, signers: byKid, revoked, grants, bytes: signed } };
+  const grants = grantsOf(grantMap);
+  if (grants === undefined) return problem('bad-claims', 'grants map roles to lists of setting names');
+  const cosignMap = m.has('cosign') ? asMap(m.get('cosign')) : new Map();
+  const cosign = cosignMap === undefined ? undefined : grantsOf(cosignMap);
+  if (cosign === undefined) return problem('bad-claims', 'cosign maps roles to lists of setting names');
+  for (const key of m.keys()) if (TRUST_KEYS.indexOf(key as string) < 0) return problem('bad-claims', `unexpected field ${typeof key === 'string' ? shown(key) : String(key)}`);
+  return { ok: true, value: { site, epoch, issued, signers: byKid, revoked, grants, cosign, payload, bytes: signed } };
 }
 
-/** Whether any of `roles` may change `setting` on a device of `kind`. */
-export function rolesAllow(trust: TrustList, roles: readonly string[], kind: DeviceKind, setting: string): boolean {
+const TRUST_KEYS = ['v', 'site', 'epoch', 'issued', 'signers', 'revoked', 'grants', 'cosign'];
+
+function grantsOf(m: ReadonlyMap<CborKey, CborValue>): Map<string, readonly string[]> | undefined {
+  const out = new Map<string, readonly string[]>();
+  for (const [role, settings] of m) {
+    const names = Array.isArray(settings) && settings.every((x) => typeof x === 'string') ? (settings as readonly string[]) : undefined;
+    if (typeof role !== 'string' || names === undefined) return undefined;
+    out.set(role, names);
+  }
+  return out;
+}
+
+/** Whether any of `roles` may change `setting` on a device of `kind` (`grants`), or co-sign such a change (`cosign`). */
+export function rolesAllow(trust: TrustList, roles: readonly string[], kind: DeviceKind, setting: string, grant: 'grants' | 'cosign' = 'grants'): boolean {
   const exact = qualifiedSetting(kind, setting);
   const all = qualifiedSetting(kind, '*');
-  return roles.some((role) => (trust.grants.get(role) ?? []).some((g) => g === exact || g === all));
+  const table = grant === 'grants' ? trust.grants : trust.cosign;
+  return roles.some((role) => (table.get(role) ?? []).some((g) => g === exact || g === all));
 }
 
 export interface TrustListContent {
@@ -120,6 +149,8 @@ export interface TrustListContent {
   readonly signers: readonly Signer[];
   readonly revoked: readonly Uint8Array[];
   readonly grants: ReadonlyMap<string, readonly string[]>;
+  /** Who may co-sign what; empty: nobody may co-sign a soft-limit override. */
+  readonly cosign: ReadonlyMap<string, readonly string[]>;
 }
 
 /** The payload bytes of a trust list (deterministic CBOR): what the root key signs. */
@@ -133,6 +164,7 @@ export function encodeTrustPayload(t: TrustListContent): Uint8Array {
       ['signers', t.signers.map((s) => new Map<string, CborValue>([['kid', s.kid], ['key', s.key], ['person', s.person], ['roles', [...s.roles]]]))],
       ['revoked', [...t.revoked]],
       ['grants', new Map([...t.grants].map(([role, settings]) => [role, [...settings]]))],
+      ['cosign', new Map([...t.cosign].map(([role, settings]) => [role, [...settings]]))],
     ]),
   );
 }

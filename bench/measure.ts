@@ -42,3 +42,40 @@ export function table(rows: ReadonlyArray<readonly string[]>): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
 }
+
+/**
+ * CPU time, not wall time: interleaves A and B for `rounds` rounds of about `ms` each and compares
+ * their rates over the process's user + system CPU microseconds (less sensitive to another process
+ * taking the core than wall time). Returns ops per CPU second for each and the ratio a / b.
+ */
+export function compareCpu(a: () => unknown, b: () => unknown, rounds = 8, ms = 250): { a: number; b: number; ratio: number } {
+  const run = (fn: () => unknown) => {
+    const wallEnd = performance.now() + ms;
+    const start = process.cpuUsage();
+    let runs = 0;
+    while (performance.now() < wallEnd) {
+      for (let i = 0; i < 32; i++) fn();
+      runs += 32;
+    }
+    const used = process.cpuUsage(start);
+    return { runs, cpuUs: used.user + used.system };
+  };
+  // warm both up before counting
+  run(a);
+  run(b);
+  let runsA = 0;
+  let cpuA = 0;
+  let runsB = 0;
+  let cpuB = 0;
+  for (let i = 0; i < rounds; i++) {
+    const ra = run(a);
+    const rb = run(b);
+    runsA += ra.runs;
+    cpuA += ra.cpuUs;
+    runsB += rb.runs;
+    cpuB += rb.cpuUs;
+  }
+  const rateA = (runsA * 1e6) / cpuA;
+  const rateB = (runsB * 1e6) / cpuB;
+  return { a: rateA, b: rateB, ratio: rateA / rateB };
+}

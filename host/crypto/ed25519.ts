@@ -14,7 +14,10 @@ const CACHE_LIMIT = 1024;
 /** Parsed keys, kept (a trust list holds few) so that a verify costs one OpenSSL call. */
 function keyCache(): (raw: Uint8Array) => KeyObject {
   const keys = new Map<string, KeyObject>();
+  const byArray = new WeakMap<Uint8Array, KeyObject>(); // a trust list hands over the same array each time
   return (raw) => {
+    const known = byArray.get(raw);
+    if (known !== undefined) return known;
     const id = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64');
     let key = keys.get(id);
     if (key === undefined) {
@@ -22,6 +25,7 @@ function keyCache(): (raw: Uint8Array) => KeyObject {
       if (keys.size >= CACHE_LIMIT) keys.delete(keys.keys().next().value!);
       keys.set(id, key);
     }
+    byArray.set(raw, key);
     return key;
   };
 }

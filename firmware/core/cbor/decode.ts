@@ -49,7 +49,7 @@ export function decode(bytes: Uint8Array, options: DecodeOptions = {}): Result<C
 
 class Reader {
   pos = 0;
-  private readonly view: DataView;
+  private dataView: DataView | undefined; // only floats need one: made on first use
 
   constructor(
     private readonly bytes: Uint8Array,
@@ -57,8 +57,17 @@ class Reader {
     private readonly maxLength: number,
     private readonly tags: readonly number[],
     private readonly anyKeyOrder: boolean,
-  ) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  ) {}
+
+  private get view(): DataView {
+    return (this.dataView ??= new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength));
+  }
+
+  /** Big-endian unsigned integer of `n` (2 or 4) bytes at the current position. */
+  private uint(n: 2 | 4): number {
+    const b = this.bytes;
+    const p = this.pos;
+    return n === 2 ? (b[p]! << 8) | b[p + 1]! : ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
   }
 
   fail(type: CborErrorType, message: string, offset: number): never {
@@ -82,22 +91,24 @@ class Reader {
     }
     if (ai === 25) {
       this.need(2, at);
-      const v = this.view.getUint16(this.pos);
+      const v = this.uint(2);
       this.pos += 2;
       if (v < 0x100) this.fail('non-shortest', `argument ${v} in 2 bytes fits in 1`, at);
       return v;
     }
     if (ai === 26) {
       this.need(4, at);
-      const v = this.view.getUint32(this.pos);
+      const v = this.uint(4);
       this.pos += 4;
       if (v < 0x10000) this.fail('non-shortest', `argument ${v} in 4 bytes fits in 2`, at);
       return v;
     }
     if (ai === 27) {
       this.need(8, at);
-      const hi = this.view.getUint32(this.pos);
-      const lo = this.view.getUint32(this.pos + 4);
+      const hi = this.uint(4);
+      this.pos += 4;
+      const lo = this.uint(4);
+      this.pos -= 4;
       this.pos += 8;
       if (hi === 0) this.fail('non-shortest', `argument ${lo} in 8 bytes fits in 4`, at);
       // 2^53 - 1 is the largest safe integer: hi must stay below 2^21
@@ -215,7 +226,7 @@ class Reader {
       }
       case 25: {
         this.need(2, at);
-        const bits = this.view.getUint16(this.pos);
+        const bits = this.uint(2);
         this.pos += 2;
         const v = halfToNumber(bits);
         if (v !== v && bits !== 0x7e00) this.fail('non-canonical-float', 'NaN must be encoded as f97e00', at);

@@ -5,6 +5,17 @@
 
 /** Returns the decoded string, or undefined when the bytes are not well-formed UTF-8. */
 export function utf8Decode(bytes: Uint8Array, start: number, end: number): string | undefined {
+  // short ASCII (map keys, ids): one call, no intermediate array
+  if (end - start <= 64) {
+    let ascii = true;
+    for (let i = start; i < end; i++) {
+      if (bytes[i]! >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+  }
   let out = '';
   const chunk: number[] = [];
   let i = start;

@@ -35,7 +35,6 @@ export interface CommandClaims {
 }
 
 export function parseClaims(payload: Uint8Array): Result<CommandClaims, string> {
-  const bad = (detail: string) => ({ ok: false as const, error: detail });
   // depth 6: payload map, params map, a setting's map, a value that is (wrongly) an array or map, and
   // its items, so a value of the wrong type is named by the schema check below, not as "too deep"
   const r = decode(payload, { maxDepth: 6, maxLength: 256 });
@@ -102,6 +101,10 @@ export function encodeClaims(c: CommandClaims): Uint8Array {
       ['clinician', c.clinician],
     ]),
   );
+}
+
+function bad(detail: string): { ok: false; error: string } {
+  return { ok: false, error: detail };
 }
 
 /** What a decoded CBOR value is, for a reason: "an array", "a map", "nothing". */

@@ -42,16 +42,64 @@ export interface CoseProblem {
 
 type Parsed<T> = Result<T, CoseProblem>;
 
-const fail = (reason: RejectReason, detail: string): { ok: false; error: CoseProblem } => ({ ok: false, error: { reason, detail } });
+function fail(reason: RejectReason, detail: string): { ok: false; error: CoseProblem } {
+  return { ok: false, error: { reason, detail } };
+}
+
+// the array head and context text of each Sig_structure, as CBOR: [4 items, "Signature1"], [5 items, "Signature"]
+const PREFIX_SIGN1 = Uint8Array.of(0x84, 0x6a, 0x53, 0x69, 0x67, 0x6e, 0x61, 0x74, 0x75, 0x72, 0x65, 0x31);
+const PREFIX_SIGN = Uint8Array.of(0x85, 0x69, 0x53, 0x69, 0x67, 0x6e, 0x61, 0x74, 0x75, 0x72, 0x65);
+
+/** Bytes of the shortest CBOR head of a byte string of `n` bytes (RFC 8949 §4.2.1). */
+function bstrHeadLength(n: number): number {
+  return n < 24 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
+}
+
+/** Writes a byte string (head and bytes) at `at`; returns the offset after it. */
+function writeBstr(out: Uint8Array, at: number, bytes: Uint8Array): number {
+  const n = bytes.length;
+  if (n < 24) out[at++] = 0x40 | n;
+  else if (n < 0x100) {
+    out[at++] = 0x58;
+    out[at++] = n;
+  } else if (n < 0x10000) {
+    out[at++] = 0x59;
+    out[at++] = n >> 8;
+    out[at++] = n & 0xff;
+  } else {
+    out[at++] = 0x5a;
+    out[at++] = (n >>> 24) & 0xff;
+    out[at++] = (n >>> 16) & 0xff;
+    out[at++] = (n >>> 8) & 0xff;
+    out[at++] = n & 0xff;
+  }
+  out.set(bytes, at);
+  return at + n;
+}
+
+/**
+ * RFC 9052 §4.4: a Sig_structure, written directly (every verify builds one, so no general encoder):
+ * an array of the context text and byte strings, in the deterministic profile, byte for byte what
+ * `encode` would write.
+ */
+function sigStructureOf(prefix: Uint8Array, parts: readonly Uint8Array[]): Uint8Array {
+  let size = prefix.length;
+  for (const p of parts) size += bstrHeadLength(p.length) + p.length;
+  const out = new Uint8Array(size);
+  out.set(prefix, 0);
+  let at = prefix.length;
+  for (const p of parts) at = writeBstr(out, at, p);
+  return out;
+}
 
 /** RFC 9052 §4.4: Sig_structure for COSE_Sign1. */
 export function sigStructure1(bodyProtected: Uint8Array, payload: Uint8Array, externalAad: Uint8Array = EMPTY): Uint8Array {
-  return encode(['Signature1', bodyProtected, externalAad, payload]);
+  return sigStructureOf(PREFIX_SIGN1, [bodyProtected, externalAad, payload]);
 }
 
 /** RFC 9052 §4.4: Sig_structure for one signer of a COSE_Sign. */
 export function sigStructure(bodyProtected: Uint8Array, signProtected: Uint8Array, payload: Uint8Array, externalAad: Uint8Array = EMPTY): Uint8Array {
-  return encode(['Signature', bodyProtected, signProtected, externalAad, payload]);
+  return sigStructureOf(PREFIX_SIGN, [bodyProtected, signProtected, externalAad, payload]);
 }
 
 /** The protected header Vigil signs under: alg EdDSA and the signer's kid (RFC 9052 §3.1). */
@@ -127,6 +175,10 @@ function signature(v: CborValue): Parsed<Uint8Array> {
   return { ok: true, value: v };
 }
 
+function kidOf(h: { kid: Uint8Array | undefined }): Parsed<Uint8Array> {
+  return h.kid !== undefined ? { ok: true, value: h.kid } : fail('kid-not-protected', 'kid must be in the protected header');
+}
+
 export interface ParseOptions {
   /**
    * Accept a kid alone in the unprotected header. Only for public test vectors (the cose-wg example
@@ -150,8 +202,6 @@ export function parseCose(bytes: Uint8Array, options: ParseOptions = {}): Parsed
   if (items.length !== 4 || !(bodyProtected instanceof Uint8Array)) return fail('malformed', 'expected [protected, unprotected, payload, signature(s)]');
   if (!(payload instanceof Uint8Array)) return fail('malformed', 'payload must be an attached byte string');
 
-  const kidOf = (h: { kid: Uint8Array | undefined }): Parsed<Uint8Array> =>
-    h.kid !== undefined ? { ok: true, value: h.kid } : fail('kid-not-protected', 'kid must be in the protected header');
 
   if (top.tag === COSE_SIGN1_TAG) {
     const h = headers(bodyProtected, unprotected, true, options);

@@ -9,11 +9,20 @@
 export const ED25519_L = 2n ** 252n + 27742317777372353535851937790883648493n;
 const P = 2n ** 255n - 19n;
 
+/** L, little-endian, for byte comparisons (no BigInt on the hot path: every verify runs these). */
+const L_BYTES: readonly number[] = littleEndian(ED25519_L);
+
+function littleEndian(v: bigint): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < 32; i++) out.push(Number((v >> BigInt(8 * i)) & 0xffn));
+  return out;
+}
+
 /**
  * Encodings of the points of small order (the 8-torsion), compared with the sign bit ignored, plus
  * the non-canonical encodings y = p and y = p + 1 of two of them. This is libsodium's blocklist.
  */
-const SMALL_ORDER_Y: readonly bigint[] = [
+const SMALL_ORDER: ReadonlyArray<readonly number[]> = [
   0n, // (±√-1, 0): order 4
   1n, // identity
   0x05fc536d880238b13933c6d305acdfd5f098eff289f4c345b027b2c28f95e826n, // order 8
@@ -21,29 +30,31 @@ const SMALL_ORDER_Y: readonly bigint[] = [
   P - 1n, // (0, -1): order 2
   P, // non-canonical 0
   P + 1n, // non-canonical 1
-];
+].map(littleEndian);
 
-/** y of a point encoding: little-endian, sign bit (bit 255) cleared. */
-function encodedY(point: Uint8Array): bigint {
-  let y = 0n;
-  for (let i = 31; i >= 0; i--) y = (y << 8n) | BigInt(i === 31 ? point[i]! & 0x7f : point[i]!);
-  return y;
+/** Compares two 32-byte little-endian numbers, `a` with its top (sign) bit masked when `maskSign`. */
+function compareLE(a: Uint8Array, b: readonly number[], maskSign: boolean): number {
+  for (let i = 31; i >= 0; i--) {
+    const x = i === 31 && maskSign ? a[i]! & 0x7f : a[i]!;
+    if (x !== b[i]) return x < b[i]! ? -1 : 1;
+  }
+  return 0;
 }
 
+const P_BYTES: readonly number[] = littleEndian(P);
+
 export function scalarIsCanonical(s: Uint8Array): boolean {
-  let v = 0n;
-  for (let i = 31; i >= 0; i--) v = (v << 8n) | BigInt(s[i]!);
-  return v < ED25519_L;
+  return compareLE(s, L_BYTES, false) < 0;
 }
 
 /** RFC 8032 §5.1.3: an encoding is canonical when y < p. */
 export function pointIsCanonical(point: Uint8Array): boolean {
-  return encodedY(point) < P;
+  return compareLE(point, P_BYTES, true) < 0;
 }
 
 export function pointHasSmallOrder(point: Uint8Array): boolean {
-  const y = encodedY(point);
-  return SMALL_ORDER_Y.indexOf(y) >= 0;
+  for (const e of SMALL_ORDER) if (compareLE(point, e, true) === 0) return true;
+  return false;
 }
 
 export type PublicKeyProblem = 'wrong-length' | 'non-canonical' | 'small-order';

@@ -47,28 +47,32 @@ export interface EnvelopeViolation {
 
 export function checkEnvelope(params: ReadonlyMap<string, RequestedSetting>, ctx: EnvelopeContext): EnvelopeViolation | undefined {
   for (const [name, req] of params) {
-    const v = (reason: RejectReason, detail: string): EnvelopeViolation => ({ reason, setting: name, detail });
     const setting = ctx.profile.settings.get(name);
-    if (setting === undefined) return v('unknown-setting', `${ctx.profile.model} has no setting ${shown(name)}`);
-    const recent = (ctx.recentChanges.get(name) ?? []).filter((t) => ctx.nowMs - t < HOUR_MS);
+    if (setting === undefined) return violation('unknown-setting', name, `${ctx.profile.model} has no setting ${shown(name)}`);
+    let recent = 0;
+    for (const t of ctx.recentChanges.get(name) ?? []) if (ctx.nowMs - t < HOUR_MS) recent++;
     if (setting.type === 'enum') {
-      if (req.unit !== undefined) return v('unit-mismatch', `${name} takes no unit, got ${shown(req.unit)}`);
-      if (typeof req.value !== 'string' || setting.values.indexOf(req.value) < 0) return v('invalid-value', `${name} must be one of ${setting.values.join(', ')}`);
+      if (req.unit !== undefined) return violation('unit-mismatch', name, `${name} takes no unit, got ${shown(req.unit)}`);
+      if (typeof req.value !== 'string' || setting.values.indexOf(req.value) < 0) return violation('invalid-value', name, `${name} must be one of ${setting.values.join(', ')}`);
     } else {
-      if (req.unit !== setting.unit) return v('unit-mismatch', `${name} is in ${setting.unit}, got ${req.unit === undefined ? 'no unit' : shown(req.unit)}`);
+      if (req.unit !== setting.unit) return violation('unit-mismatch', name, `${name} is in ${setting.unit}, got ${req.unit === undefined ? 'no unit' : shown(req.unit)}`);
       const x = req.value;
-      if (typeof x !== 'number') return v('invalid-value', `${name} must be a number, got text`);
+      if (typeof x !== 'number') return violation('invalid-value', name, `${name} must be a number, got text`);
       const problem = numberProblem(x);
-      if (problem !== undefined) return v('invalid-value', `${name} ${problem}`);
-      if (x < setting.hard[0] || x > setting.hard[1]) return v('hard-limit', `${name} ${x} ${setting.unit} is outside the hard limits [${setting.hard[0]}, ${setting.hard[1]}]`);
+      if (problem !== undefined) return violation('invalid-value', name, `${name} ${problem}`);
+      if (x < setting.hard[0] || x > setting.hard[1]) return violation('hard-limit', name, `${name} ${x} ${setting.unit} is outside the hard limits [${setting.hard[0]}, ${setting.hard[1]}]`);
       if ((x < setting.soft[0] || x > setting.soft[1]) && !ctx.cosigned) {
-        return v('soft-limit-needs-cosign', `${name} ${x} ${setting.unit} is outside the soft limits [${setting.soft[0]}, ${setting.soft[1]}]: a second person must co-sign`);
+        return violation('soft-limit-needs-cosign', name, `${name} ${x} ${setting.unit} is outside the soft limits [${setting.soft[0]}, ${setting.soft[1]}]: a second person must co-sign`);
       }
       const now = ctx.current.get(name);
-      if (typeof now !== 'number') return v('current-unknown', `the device's present ${name} is unknown`);
-      if (Math.abs(x - now) > setting.maxStep) return v('step-too-large', `${name} from ${now} to ${x} exceeds the step of ${setting.maxStep} ${setting.unit}`);
+      if (typeof now !== 'number') return violation('current-unknown', name, `the device's present ${name} is unknown`);
+      if (Math.abs(x - now) > setting.maxStep) return violation('step-too-large', name, `${name} from ${now} to ${x} exceeds the step of ${setting.maxStep} ${setting.unit}`);
     }
-    if (recent.length >= setting.maxChangesPerHour) return v('rate-limited', `${name} changed ${recent.length} times within the hour (limit ${setting.maxChangesPerHour})`);
+    if (recent >= setting.maxChangesPerHour) return violation('rate-limited', name, `${name} changed ${recent} times within the hour (limit ${setting.maxChangesPerHour})`);
   }
   return undefined;
+}
+
+function violation(reason: RejectReason, setting: string, detail: string): EnvelopeViolation {
+  return { reason, setting, detail };
 }

@@ -81,6 +81,7 @@ export function createCommandGate(config: GateConfig, initial: GateState, trust:
   if (initial.nonce.length !== NONCE_BYTES) throw new RangeError(`expected a ${NONCE_BYTES}-byte nonce, got ${initial.nonce.length}`);
   let state = initial;
   let trustList = trust;
+  let revokedKids = revokedOf(trust); // kids whose keys the list revokes, found once per list
   const recentChanges = new Map<string, number[]>(); // RAM only: a reboot forgets it (docs/commands.md)
   const skew = config.maxClockSkewS ?? 300;
 
@@ -102,9 +103,10 @@ export function createCommandGate(config: GateConfig, initial: GateState, trust:
     if (trustList === undefined) return reject('no-trust-list', 'this gateway has no trust list; it accepts no commands');
     const signers: Signer[] = [];
     for (const s of cose.value.signers) {
-      const signer = trustList.signers.get(toHex(s.kid));
+      const kidHex = toHex(s.kid);
+      const signer = trustList.signers.get(kidHex);
       if (signer === undefined) return reject('unknown-signer', `kid ${toHex(s.kid)} is not in trust list epoch ${trustList.epoch}`);
-      if (trustList.revoked.has(toHex(signer.key))) return reject('revoked-key', `the key of ${shown(signer.person)} (kid ${toHex(s.kid)}) is revoked`, undefined, signer);
+      if (revokedKids.has(kidHex)) return reject('revoked-key', `the key of ${shown(signer.person)} (kid ${toHex(s.kid)}) is revoked`, undefined, signer);
       if (!config.verify(s.signature, s.toBeSigned, signer.key)) return reject('bad-signature', `signature by kid ${toHex(s.kid)} does not verify`, undefined, signer);
       signers.push(signer);
     }
@@ -117,25 +119,24 @@ export function createCommandGate(config: GateConfig, initial: GateState, trust:
     const parsed = parseClaims(cose.value.payload);
     if (!parsed.ok) return reject('bad-claims', parsed.error, undefined, primary);
     const c = parsed.value;
-    const no = (reason: RejectReason, detail: string) => reject(reason, detail, c, primary);
-    if (c.gateway !== config.gateway) return no('wrong-gateway', `addressed to gateway ${shown(c.gateway)}, this is ${shown(config.gateway)}`);
-    if (c.serial !== config.serial) return no('wrong-device', `addressed to device ${shown(c.serial)}, this gateway serves ${shown(config.serial)}`);
-    if (c.epoch !== trustList.epoch) return no('wrong-epoch', `signed at key epoch ${c.epoch}, the trust list is at ${trustList.epoch}`);
-    if (c.clinician !== primary.person) return no('clinician-mismatch', `names ${shown(c.clinician)} but was signed by ${shown(primary.person)}`);
-    if (c.counter <= state.lastCounter) return no('replay', `counter ${c.counter} is not above the last accepted ${state.lastCounter}`);
-    if (!sameBytes(c.nonce, state.nonce)) return no('stale-nonce', 'does not carry the current challenge nonce');
+    if (c.gateway !== config.gateway) return reject('wrong-gateway', `addressed to gateway ${shown(c.gateway)}, this is ${shown(config.gateway)}`, c, primary);
+    if (c.serial !== config.serial) return reject('wrong-device', `addressed to device ${shown(c.serial)}, this gateway serves ${shown(config.serial)}`, c, primary);
+    if (c.epoch !== trustList.epoch) return reject('wrong-epoch', `signed at key epoch ${c.epoch}, the trust list is at ${trustList.epoch}`, c, primary);
+    if (c.clinician !== primary.person) return reject('clinician-mismatch', `names ${shown(c.clinician)} but was signed by ${shown(primary.person)}`, c, primary);
+    if (c.counter <= state.lastCounter) return reject('replay', `counter ${c.counter} is not above the last accepted ${state.lastCounter}`, c, primary);
+    if (!sameBytes(c.nonce, state.nonce)) return reject('stale-nonce', 'does not carry the current challenge nonce', c, primary);
     if (input.nowUnix !== undefined) {
-      if (input.nowUnix > c.exp) return no('expired', `expired at ${c.exp}, now ${input.nowUnix}`);
-      if (c.iat > input.nowUnix + skew) return no('not-yet-valid', `issued at ${c.iat}, now ${input.nowUnix}`);
+      if (input.nowUnix > c.exp) return reject('expired', `expired at ${c.exp}, now ${input.nowUnix}`, c, primary);
+      if (c.iat > input.nowUnix + skew) return reject('not-yet-valid', `issued at ${c.iat}, now ${input.nowUnix}`, c, primary);
     }
     // the first signer must hold the grant to change each setting; a second signer, the grant to co-sign it
     for (const name of c.params.keys()) {
       const setting = `${config.profile.kind}.${shown(name)}`;
       if (!rolesAllow(trustList, primary.roles, config.profile.kind, name)) {
-        return no('role-not-allowed', `${shown(primary.person)} (${primary.roles.map(shown).join(', ')}) may not change ${setting}`);
+        return reject('role-not-allowed', `${shown(primary.person)} (${primary.roles.map(shown).join(', ')}) may not change ${setting}`, c, primary);
       }
       if (cosigner !== undefined && !rolesAllow(trustList, cosigner.roles, config.profile.kind, name, 'cosign')) {
-        return no('cosign-not-allowed', `${shown(cosigner.person)} (${cosigner.roles.map(shown).join(', ')}) may not co-sign ${setting}`);
+        return reject('cosign-not-allowed', `${shown(cosigner.person)} (${cosigner.roles.map(shown).join(', ')}) may not co-sign ${setting}`, c, primary);
       }
     }
     const violation = checkEnvelope(c.params, {
@@ -145,12 +146,13 @@ export function createCommandGate(config: GateConfig, initial: GateState, trust:
       nowMs: input.nowMs,
       cosigned: cosigner !== undefined,
     });
-    if (violation !== undefined) return no(violation.reason, violation.detail);
+    if (violation !== undefined) return reject(violation.reason, violation.detail, c, primary);
 
     if (input.freshNonce.length !== NONCE_BYTES) throw new RangeError(`expected a ${NONCE_BYTES}-byte fresh nonce, got ${input.freshNonce.length}`);
     state = { lastCounter: c.counter, nonce: input.freshNonce };
     for (const name of c.params.keys()) {
-      const times = (recentChanges.get(name) ?? []).filter((t) => input.nowMs - t < HOUR_MS);
+      const times: number[] = [];
+      for (const t of recentChanges.get(name) ?? []) if (input.nowMs - t < HOUR_MS) times.push(t);
       times.push(input.nowMs);
       recentChanges.set(name, times);
     }
@@ -163,7 +165,7 @@ export function createCommandGate(config: GateConfig, initial: GateState, trust:
       effects: [
         { type: 'persist-state', state },
         { type: 'forward', counter: c.counter, orderId: c.orderId, settings },
-        { type: 'result', result: { status: 'accepted', counter: c.counter, orderId: c.orderId, reason: undefined, detail: `accepted, signed by ${signers.map((s) => shown(s.person)).join(' and ')}` } },
+        { type: 'result', result: { status: 'accepted', counter: c.counter, orderId: c.orderId, reason: undefined, detail: `accepted, signed by ${shown(primary.person)}${cosigner === undefined ? '' : ` and ${shown(cosigner.person)}`}` } },
       ],
     };
   }
@@ -178,6 +180,13 @@ export function createCommandGate(config: GateConfig, initial: GateState, trust:
     submit,
     setTrust(next) {
       trustList = next;
+      revokedKids = revokedOf(next);
     },
   };
+}
+
+function revokedOf(trust: TrustList | undefined): ReadonlySet<string> {
+  const out = new Set<string>();
+  if (trust !== undefined) for (const [kid, signer] of trust.signers) if (trust.revoked.has(toHex(signer.key))) out.add(kid);
+  return out;
 }

@@ -7,7 +7,9 @@
  */
 import { Encoder } from 'cbor-x';
 import { fileURLToPath } from 'node:url';
+import { decode, encode, type CborValue } from '../firmware/core/cbor/index.js';
 import { openLog } from '../firmware/core/log/index.js';
+import { alignUp, RECORD_HEADER, SECTOR_HEADER } from '../firmware/core/log/format.js';
 import { encodeBatch } from '../firmware/core/vitals/index.js';
 import { NorFlash } from '../firmware/platform/node/nor-flash.js';
 import { bootIdFor } from '../test/portable/log-harness.js';
@@ -35,7 +37,7 @@ function appendRate(): { log: number; raw: number } {
     const logRate = N / ((performance.now() - t) / 1000);
     // the same bytes, raw: aligned writes and a sync, erasing each sector before reuse
     const f2 = new NorFlash({ sectors: PARTITION_SECTORS });
-    const bytes = new Uint8Array((payload.length + 12 + 3) & ~3).fill(0xa5);
+    const bytes = new Uint8Array((payload.length + RECORD_HEADER + 3) & ~3).fill(0xa5);
     let offset = 0;
     t = performance.now();
     for (let i = 0; i < N; i++) {
@@ -105,17 +107,48 @@ async function xsFigures(): Promise<{ heapLog: number; scans: Array<[string, num
   }
 }
 
+/** What the gateway publishes for a record: the batch map with its identity (bootId, seq), and for history the low-water mark too. */
+function onTheWire(batch: Uint8Array, history: boolean): number {
+  const r = decode(batch, { maxDepth: 6, maxLength: 4096 });
+  if (!r.ok || !(r.value instanceof Map)) throw new Error('bench: batch does not decode');
+  const m = new Map<string, CborValue>(r.value as Map<string, CborValue>);
+  m.set('bootId', new Uint8Array(16));
+  m.set('seq', 123_456);
+  if (history) {
+    m.set('historical', true);
+    m.set('lowWater', [new Uint8Array(16), 123_000]);
+  }
+  return encode(m).length;
+}
+
+/** Bytes of flash a record takes: header, payload, padding to 4, and its share of the 68-byte sector header. */
+function inFlash(payload: number): number {
+  return alignUp(RECORD_HEADER + payload, 4) * (4096 / (4096 - SECTOR_HEADER));
+}
+
 export async function benchLog(): Promise<string> {
   const rate = appendRate();
   const cx = new Encoder({ useRecords: false } as never);
-  const sizes = (['monitor', 'pump', 'ventilator'] as const).map((kind) => {
-    const b = sampleBatch(kind, BATCH_SECONDS[kind]);
-    const ours = encodeBatch(b).length;
-    const json = Buffer.byteLength(naiveJson(b));
-    const cborx = cx.encode(JSON.parse(naiveJson(b))).length;
-    const n = sampleCount(b);
-    return [`${kind} (${BATCH_SECONDS[kind]} s batch, ${n} samples)`, (ours / n).toFixed(2), (json / n).toFixed(1), (cborx / n).toFixed(1), `${((ours / json) * 100).toFixed(1)} %`];
-  });
+  const sizes = (['monitor', 'pump', 'ventilator'] as const).flatMap((kind) =>
+    [1, 5, 60].map((seconds) => {
+      const b = sampleBatch(kind, seconds);
+      const batch = encodeBatch(b);
+      const n = sampleCount(b);
+      const json = Buffer.byteLength(JSON.stringify({ bootId: '00'.repeat(16), seq: 123_456, ...JSON.parse(naiveJson(b)) }));
+      const cborx = cx.encode({ bootId: new Uint8Array(16), seq: 123_456, ...JSON.parse(naiveJson(b)) }).length;
+      const live = onTheWire(batch, false);
+      return [
+        `${kind}, ${seconds} s (${n} samples)`,
+        (batch.length / n).toFixed(2),
+        (live / n).toFixed(2),
+        (onTheWire(batch, true) / n).toFixed(2),
+        (inFlash(batch.length) / n).toFixed(2),
+        (json / n).toFixed(1),
+        (cborx / n).toFixed(1),
+        `${((live / json) * 100).toFixed(1)} %`,
+      ];
+    }),
+  );
   const caps = (['monitor', 'pump', 'ventilator'] as const).flatMap((kind) =>
     [BATCH_SECONDS[kind], OUTAGE_BATCH_SECONDS[kind]].map((seconds) => {
       const c = capacity(kind, seconds);
@@ -132,8 +165,8 @@ export async function benchLog(): Promise<string> {
       ['vitals log append', fmt(rate.log), (rate.log / rate.raw).toFixed(2)],
     ]),
     '',
-    'Bytes per sample',
-    table([['batch', 'vigil', 'naive JSON', 'cbor-x maps', 'vigil / JSON'], ...sizes]),
+    'Bytes per sample, everything that goes with a record: the batch alone; on the wire with its identity (bootId, seq), live and as history (+ low-water mark); in flash (16-byte record header, padding, share of the sector header); against naive JSON and plain cbor-x maps carrying the same identity',
+    table([['batch', 'batch', 'wire live', 'wire history', 'flash', 'naive JSON', 'cbor-x maps', 'wire / JSON'], ...sizes]),
     '',
     `Capacity of a 960 KB partition (${PARTITION_SECTORS} sectors), filled until the first drop`,
     table([['device', 'batch', 'bytes/batch', 'batches', 'hours', 'days'], ...caps]),

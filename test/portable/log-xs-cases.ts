@@ -2,9 +2,10 @@
 import { toHex } from '../../firmware/core/hex.js';
 import { openLog, type VitalsLog } from '../../firmware/core/log/index.js';
 import { decodeBatch, encodeBatch } from '../../firmware/core/vitals/index.js';
-import { NorFlash } from '../../firmware/platform/node/nor-flash.js';
+import { CUT_OUTCOMES, NorFlash } from '../../firmware/platform/node/nor-flash.js';
 import { flashContract, type ContractResult } from './flash-contract.js';
-import { bootIdFor, exhaustiveCuts, payloadFor, powerCutSweep, type SweepReport } from './log-harness.js';
+import { bootIdFor, exhaustiveCuts, faultCampaign, payloadFor, powerCutSweep, type CampaignReport, type SweepReport } from './log-harness.js';
+import * as faults from './log-faults.js';
 import { sampleBatch, type DeviceKindName } from './vitals-samples.js';
 
 export function contract(): ContractResult[] {
@@ -12,11 +13,43 @@ export function contract(): ContractResult[] {
 }
 
 export function exhaustive(reorder: boolean, appends: number): SweepReport {
-  return exhaustiveCuts({ seed: 2, appends, sectors: 3, reorder, outcomes: ['not-done', 'done', 'half'] });
+  return exhaustiveCuts({ seed: 2, appends, sectors: 3, reorder, outcomes: CUT_OUTCOMES });
 }
 
 export function sweep(appends: number, sectors: number): SweepReport {
-  return powerCutSweep({ seed: 5, appends, sectors, outcomes: ['not-done', 'done', 'half'], rotate: true });
+  return powerCutSweep({ seed: 5, appends, sectors, outcomes: CUT_OUTCOMES, rotate: true, adversarial: true, secondCuts: true });
+}
+
+/** One fault class of test/portable/log-faults.ts, by name, with its small (XS-sized) parameters. */
+export function fault(name: string): faults.FaultReport | SweepReport {
+  switch (name) {
+    case 'headerFlips':
+      return faults.headerFlips(3);
+    case 'tornDrops':
+      return faults.tornDrops();
+    case 'embeddedImages':
+      return faults.embeddedImages();
+    case 'multiSectorAck':
+      return faults.multiSectorAck();
+    case 'freedEraseCut':
+      return faults.freedEraseCut();
+    case 'hostileAcks':
+      return faults.hostileAcks();
+    case 'generationWrap':
+      return faults.generationWrap();
+    case 'usedReachesZero':
+      return faults.usedReachesZero();
+    case 'writeUnit16':
+      return faults.writeUnit16();
+    case 'recoveryReads':
+      return faults.recoveryReads();
+    default:
+      throw new Error(`no fault class ${name}`);
+  }
+}
+
+export function campaign(seed: number, scenarios: number): CampaignReport {
+  return faultCampaign({ seed, scenarios });
 }
 
 export function vitals(kind: DeviceKindName, seconds: number): { bytes: number; hex: string; roundTrip: boolean } {

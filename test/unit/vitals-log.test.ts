@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../firmware/core/hex.js';
 import { decodeDrop, openLog, type Flash } from '../../firmware/core/log/index.js';
-import { NorFlash } from '../../firmware/platform/node/nor-flash.js';
+import { CUT_OUTCOMES, NorFlash } from '../../firmware/platform/node/nor-flash.js';
 import { bootIdFor, exhaustiveCuts, LogWorld, payloadFor, powerCutSweep, run, scenario } from '../portable/log-harness.js';
 
 /** Counts the bytes read, to check that the boot scan does not read every record. */
@@ -105,8 +105,8 @@ describe('vitals log basics', () => {
 });
 
 describe('power loss', () => {
-  it('linear sweep: a cut at every one of ~2,200 flash operations over 2,000 appends and 5 wraps, outcomes in turn', () => {
-    const r = powerCutSweep({ seed: 1, appends: 2000, sectors: 12, outcomes: ['not-done', 'done', 'half'], rotate: true });
+  it('linear sweep: a cut at every one of ~2,200 flash operations over 2,000 appends and 5 wraps, outcomes in turn, a second cut in each recovery, adversarial payloads', () => {
+    const r = powerCutSweep({ seed: 1, appends: 2000, sectors: 12, outcomes: CUT_OUTCOMES, rotate: true, adversarial: true, secondCuts: true });
     expect(r.failures).toEqual([]);
     expect(r.cuts).toBe(r.operations);
     expect(r.operations).toBeGreaterThan(2000);
@@ -114,10 +114,10 @@ describe('power loss', () => {
     expect(r.drops).toBeGreaterThan(0); // the scenario's outages overflow the log
   }, 120_000);
 
-  it.each([false, true])('exhaustive short scenario: every cut point x not done / done / half done (reordered writes: %s)', (reorder) => {
-    const r = exhaustiveCuts({ seed: 2, appends: 150, sectors: 3, reorder, outcomes: ['not-done', 'done', 'half'] });
+  it.each([false, true])('exhaustive short scenario: every cut point x not done / done / half done / torn / torn from the end (reordered writes: %s)', (reorder) => {
+    const r = exhaustiveCuts({ seed: 2, appends: 200, sectors: 3, reorder, outcomes: CUT_OUTCOMES });
     expect(r.failures).toEqual([]);
-    expect(r.cuts).toBe(3 * r.operations);
+    expect(r.cuts).toBe(CUT_OUTCOMES.length * r.operations);
     expect(r.wraps).toBeGreaterThanOrEqual(2);
   }, 120_000);
 });

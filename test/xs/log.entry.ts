@@ -1,5 +1,5 @@
 import './shims.js';
 import { serve } from './bridge.js';
-import { appendMany, contract, exhaustive, prepare, scan, sweep, vitals } from '../portable/log-xs-cases.js';
+import { appendMany, campaign, contract, exhaustive, fault, prepare, scan, sweep, vitals } from '../portable/log-xs-cases.js';
 
-serve({ contract, exhaustive, sweep, vitals, prepare, scan, appendMany, gc: () => ((globalThis as { gc?: () => void }).gc?.(), true) });
+serve({ contract, exhaustive, sweep, fault, campaign, vitals, prepare, scan, appendMany, gc: () => ((globalThis as { gc?: () => void }).gc?.(), true) });

@@ -7,7 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContractResult } from '../portable/flash-contract.js';
 import type { SweepReport } from '../portable/log-harness.js';
-import { contract, exhaustive, sweep, vitals } from '../portable/log-xs-cases.js';
+import { campaign, contract, exhaustive, fault, sweep, vitals } from '../portable/log-xs-cases.js';
+import type { CampaignReport } from '../portable/log-harness.js';
+import type { FaultReport } from '../portable/log-faults.js';
 import { startXs, type XsSession } from './harness.js';
 
 let xs: XsSession;
@@ -43,6 +45,24 @@ describe('vitals log in XS', () => {
     expect(c.result.wraps).toBeGreaterThanOrEqual(2);
     expect(c.result).toEqual(sweep(300, 4));
   });
+
+  it.each(['headerFlips', 'tornDrops', 'embeddedImages', 'multiSectorAck', 'freedEraseCut', 'hostileAcks', 'generationWrap', 'usedReachesZero', 'writeUnit16', 'recoveryReads'])(
+    'fault class %s: the same report as Node, with no failures',
+    async (name) => {
+      const c = await xs.call<FaultReport | SweepReport>('fault', name);
+      metering.push(`${c.compute} computrons: fault class ${name}`);
+      expect(c.result.failures).toEqual([]);
+      expect(c.result).toEqual(fault(name));
+    },
+    300_000,
+  );
+
+  it('random fault campaign (150 scenarios), the same report as Node', async () => {
+    const c = await xs.call<CampaignReport>('campaign', 0xf1a5, 150);
+    metering.push(`${c.compute} computrons: fault campaign, ${c.result.scenarios} scenarios`);
+    expect(c.result.failures).toEqual([]);
+    expect(c.result).toEqual(campaign(0xf1a5, 150));
+  }, 300_000);
 
   it.each(['monitor', 'pump', 'ventilator'] as const)('encodes a %s batch byte for byte as Node does, and decodes it back', async (kind) => {
     const c = await xs.call<{ bytes: number; hex: string; roundTrip: boolean }>('vitals', kind, 10);

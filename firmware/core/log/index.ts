@@ -1,3 +1,4 @@
 export { crc32 } from './crc32.js';
+export { decodeDrop, type DropReport, type DroppedRange } from './drop.js';
 export { FlashError, type Flash, type FlashErrorType } from './flash.js';
-export { decodeDrop, openLog, type AppendResult, type BootScan, type DropReport, type DroppedRange, type LogRecord, type LogStats, type VitalsLog } from './log.js';
+export { openLog, type AckResult, type AppendResult, type BootScan, type LogRecord, type LogStats, type VitalsLog } from './log.js';

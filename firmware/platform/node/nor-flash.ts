@@ -6,14 +6,57 @@
  * behind it for simulated gateways that keep their log across restarts.
  *
  * Power cuts (littlefs / MCUboot style): `cutAt(n, outcome)` makes the n-th program or erase from now
- * the one the power fails during: it is left not done, done, or half done (a random subset of its bits
- * programmed; for an erase, a random subset of bytes erased). Every later operation throws
- * FlashError('power-cut') until `powerOn()`. With `reorder: true`, writes stay pending until `sync()`,
- * and a power cut applies a random subset of the pending writes, in any order, like SQLite's crash tests.
+ * the one the power fails during. Outcomes (`applyCut`, also used by the test harness on images):
+ *  - 'not-done' / 'done';
+ *  - 'half': a random subset of the operation's bits programmed (a page program cut short: every cell
+ *    part-way); for an erase, a random subset of bytes erased;
+ *  - 'torn': the operation ran in order and stopped: a program's words before the boundary word done,
+ *    the boundary word's bits a random subset, the rest untouched; an erase's bytes before a random
+ *    point erased, the rest untouched;
+ *  - 'torn-suffix': an erase that reached only the end of the sector (a program is 'torn').
+ * Every later operation throws FlashError('power-cut') until `powerOn()`. With `reorder: true`, writes
+ * stay pending until `sync()`, and a power cut applies a random subset of the pending writes, in any
+ * order, like SQLite's crash tests.
  */
 import { FlashError, type Flash } from '../../core/log/flash.js';
 
-export type CutOutcome = 'not-done' | 'done' | 'half';
+export type CutOutcome = 'not-done' | 'done' | 'half' | 'torn' | 'torn-suffix';
+
+export const CUT_OUTCOMES: readonly CutOutcome[] = ['not-done', 'done', 'half', 'torn', 'torn-suffix'];
+
+/**
+ * What a power cut during `op` leaves in `image` (sectorSize bytes a sector), with `random` deciding
+ * which bits and where a torn operation stopped. Returns true when the operation counts as an erase
+ * (for erase counters).
+ */
+export function applyCut(image: Uint8Array, sectorSize: number, op: FlashOp, outcome: CutOutcome, random: () => number): boolean {
+  if (outcome === 'not-done') return false;
+  const bits = () => Math.floor(random() * 256);
+  if (op.kind === 'write') {
+    const n = op.data.length;
+    if (outcome === 'done') {
+      for (let i = 0; i < n; i++) image[op.offset + i] = image[op.offset + i]! & op.data[i]!;
+    } else if (outcome === 'half') {
+      for (let i = 0; i < n; i++) image[op.offset + i] = image[op.offset + i]! & (op.data[i]! | bits());
+    } else {
+      // programmed word by word: the words before the boundary done, the boundary word's bits in part
+      const boundary = Math.floor(random() * (n / 4)) * 4;
+      for (let i = 0; i < boundary; i++) image[op.offset + i] = image[op.offset + i]! & op.data[i]!;
+      for (let i = boundary; i < boundary + 4 && i < n; i++) image[op.offset + i] = image[op.offset + i]! & (op.data[i]! | bits());
+    }
+    return false;
+  }
+  const start = op.sector * sectorSize;
+  if (outcome === 'done') image.fill(0xff, start, start + sectorSize);
+  else if (outcome === 'half') {
+    for (let i = 0; i < sectorSize; i++) if (random() < 0.5) image[start + i] = 0xff;
+  } else {
+    const point = Math.floor(random() * sectorSize);
+    if (outcome === 'torn') image.fill(0xff, start, start + point);
+    else image.fill(0xff, start + point, start + sectorSize);
+  }
+  return true;
+}
 
 export interface NorFlashOptions {
   readonly sectorSize?: number;
@@ -61,6 +104,17 @@ export class NorFlash implements Flash {
   /** The n-th program or erase from now (0 = the next one) fails with `outcome`. */
   cutAt(n: number, outcome: CutOutcome): void {
     this.cut = { at: this.opCount + n, outcome };
+  }
+
+  /** Withdraws a cut that `cutAt` set and that has not happened. */
+  cancelCut(): void {
+    this.cut = undefined;
+  }
+
+  /** Bit rot at rest: flips one bit of the chip's contents (byte `offset`, bit 0-7). */
+  flipBit(offset: number, bit: number): void {
+    this.range(offset, 1);
+    this.image[offset] = this.image[offset]! ^ (1 << (bit & 7));
   }
 
   get poweredOff(): boolean {
@@ -138,19 +192,7 @@ export class NorFlash implements Flash {
     this.onOp?.(index, op);
     if (this.cut === undefined || index !== this.cut.at) return false;
     const outcome = this.cut.outcome;
-    if (op.kind === 'write') {
-      if (outcome === 'done') this.program(op.offset, op.data);
-      else if (outcome === 'half') this.program(op.offset, op.data.map((b) => b | (this.random() & 0xff)));
-    } else {
-      const start = op.sector * this.sectorSize;
-      if (outcome === 'done') {
-        this.image.fill(0xff, start, start + this.sectorSize);
-        this.eraseCounts[op.sector]!++;
-      } else if (outcome === 'half') {
-        for (let i = 0; i < this.sectorSize; i++) if (this.random() & 1) this.image[start + i] = 0xff;
-        this.eraseCounts[op.sector]!++;
-      }
-    }
+    if (applyCut(this.image, this.sectorSize, op, outcome, () => this.random() / 4294967296) && op.kind === 'erase') this.eraseCounts[op.sector]!++;
     this.powerCut();
     throw new FlashError('power-cut', `power cut during ${op.kind} #${index} (${outcome})`);
   }

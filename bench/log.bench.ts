@@ -12,7 +12,7 @@ import { openLog } from '../firmware/core/log/index.js';
 import { alignUp, RECORD_HEADER, SECTOR_HEADER } from '../firmware/core/log/format.js';
 import { encodeBatch } from '../firmware/core/vitals/index.js';
 import { NorFlash } from '../firmware/platform/node/nor-flash.js';
-import { bootIdFor } from '../test/portable/log-harness.js';
+import { bootIdFor, faultCampaign } from '../test/portable/log-harness.js';
 import { naiveJson, sampleBatch, sampleCount, type DeviceKindName } from '../test/portable/vitals-samples.js';
 import { startXs } from '../test/xs/harness.js';
 import { fmt, table } from './measure.js';
@@ -157,6 +157,11 @@ export async function benchLog(): Promise<string> {
   );
   const scans = scanTimes();
   const xs = await xsFigures();
+  // the random fault campaign of npm test (3,000 scenarios), ten times over with other seeds
+  const t0 = performance.now();
+  const campaigns = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((k) => faultCampaign({ seed: 0xbe7c0 + k, scenarios: 3000 }));
+  const campaignS = (performance.now() - t0) / 1000;
+  const failures = campaigns.flatMap((c) => c.failures);
   return [
     'Appends (monitor batch, host acking), Node, against the same bytes written raw to the same emulator (appends/s, best of 3)',
     table([
@@ -178,5 +183,8 @@ export async function benchLog(): Promise<string> {
     ]),
     '',
     `XS: ${fmt(xs.append)} computrons per append of a monitor batch; heap slots the open log keeps (after 100 appends and a drain, after GC): ${fmt(xs.heapLog)}`,
+    '',
+    `Fault campaign, 30,000 random scenarios (10 seeds): ${fmt(campaigns.reduce((a, c) => a + c.cuts, 0))} cuts, ${fmt(campaigns.reduce((a, c) => a + c.flips, 0))} bit flips, ${fmt(campaigns.reduce((a, c) => a + c.hostileAcks, 0))} hostile acks; ` +
+      `${failures.length} failures${failures.length > 0 ? `: ${failures.slice(0, 3).join('; ')}` : ''}; most records sent again after one reboot ${Math.max(...campaigns.map((c) => c.maxDuplicates))}; ${campaignS.toFixed(0)} s`,
   ].join('\n');
 }

@@ -160,3 +160,17 @@ describe('behavioural monitoring', () => {
     expect(r.out.some((e) => e.type === 'serial-write' && e.bytes.length > 40)).toBe(false);
   });
 });
+
+describe('acks from the host', () => {
+  it('an ack beyond what this boot appended is clamped by the log and reported as ack-refused', () => {
+    const r = rig();
+    r.feed(r.gw.handle({ type: 'boot' }, 0), r.gw.handle({ type: 'network', up: true }, 0), r.gw.handle({ type: 'mqtt-connected' }, 0));
+    // the log clamps acks for its own boot: take the gateway's boot id from its birth
+    const state = r.out.find((e) => e.type === 'publish' && e.topic.endsWith('/state'));
+    if (state?.type !== 'publish') throw new Error('no birth');
+    const own = (decode(state.payload) as unknown as { value: Map<string, CborValue> }).value.get('bootId') as Uint8Array;
+    expect(own).toBeInstanceOf(Uint8Array);
+    r.feed(r.gw.handle({ type: 'message', topic: 'vigil/v1/w/g/ack', payload: encode(new Map<string, CborValue>([['bootId', own], ['through', 1_000_000]])) }, 1));
+    expect(r.events()).toContain('ack-refused');
+  });
+});

@@ -390,7 +390,9 @@ export function createGateway(config: GatewayConfig, ports: GatewayPorts): Gatew
       const through = m?.get('through');
       if (b instanceof Uint8Array && b.length === 16 && typeof through === 'number' && Number.isSafeInteger(through) && through >= 0) {
         const before = log.stats().used;
-        log.ack(b, through);
+        const r = log.ack(b, through);
+        // an ack beyond what this boot appended is not the host's to give: clamped by the log, and reported
+        if (!r.ok || r.clamped) event(out, now, 'security', 'ack-refused', 'medium', new Map<string, CborValue>([['through', through], ['detail', r.ok ? 'beyond the last record appended; clamped' : r.detail]]));
         if (log.stats().used !== before) lastAckProgress = now;
         if (state === 'recovering' && log.stats().used === 0) setConnState(out, now);
       }

@@ -131,24 +131,13 @@ function protectedBytes(kid: Uint8Array, order: 'alg-first' | 'kid-first'): Uint
   return order === 'alg-first' ? new Uint8Array([0xa2, ...alg, ...kidItem]) : new Uint8Array([0xa2, ...kidItem, ...alg]);
 }
 
-/** A payload map built by hand, so fields can hold what encodeClaims would never write. */
+/** A claims payload whose params are replaced by `params`, which encodeClaims would never write. */
 function rawPayload(c: CommandClaims, params: CborValue): Uint8Array {
-  return encode(
-    new Map<string, CborValue>([
-      ['v', 1],
-      ['gateway', c.gateway],
-      ['serial', c.serial],
-      ['counter', c.counter],
-      ['iat', c.iat],
-      ['exp', c.exp],
-      ['nonce', c.nonce],
-      ['epoch', c.epoch],
-      ['op', 'set'],
-      ['params', params],
-      ['orderId', c.orderId],
-      ['clinician', c.clinician],
-    ]),
-  );
+  const r = decode(encodeClaims(c));
+  if (!r.ok || !(r.value instanceof Map)) throw new Error('test setup: claims do not decode');
+  const m = new Map(r.value as Map<CborKey, CborValue>);
+  m.set('params', params);
+  return encode(m);
 }
 
 function testTrust(over: Partial<TrustListContent> = {}): TrustListContent {

@@ -424,8 +424,8 @@ export function writeUnit16(factory?: LogFactory): SweepReport {
   return powerCutSweep({ seed: 16, appends: 300, sectors: 4, outcomes: ['not-done', 'done', 'half', 'torn', 'torn-suffix'], rotate: true, writeUnit: 16, factory });
 }
 
-/** Counts bytes read. */
-function counting(inner: Flash): Flash & { readBytes: number } {
+/** A flash that counts the bytes read through it. */
+export function counting(inner: Flash): Flash & { readBytes: number } {
   const c = {
     readBytes: 0,
     get byteLength() { return inner.byteLength; },

@@ -1,23 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../firmware/core/hex.js';
-import { decodeDrop, openLog, type Flash } from '../../firmware/core/log/index.js';
+import { decodeDrop, openLog } from '../../firmware/core/log/index.js';
 import { CUT_OUTCOMES, NorFlash } from '../../firmware/platform/node/nor-flash.js';
+import { counting } from '../portable/log-faults.js';
 import { bootIdFor, exhaustiveCuts, LogWorld, payloadFor, powerCutSweep, run, scenario } from '../portable/log-harness.js';
-
-/** Counts the bytes read, to check that the boot scan does not read every record. */
-function counting(inner: Flash): Flash & { readBytes: number } {
-  const c = {
-    readBytes: 0,
-    get byteLength() { return inner.byteLength; },
-    get sectorSize() { return inner.sectorSize; },
-    get writeUnit() { return inner.writeUnit; },
-    read(o: number, n: number) { c.readBytes += n; return inner.read(o, n); },
-    write: (o: number, d: Uint8Array) => inner.write(o, d),
-    erase: (s: number) => inner.erase(s),
-    sync: () => inner.sync(),
-  };
-  return c;
-}
 
 describe('vitals log basics', () => {
   it('hands records over oldest first and frees them only on the host ack', () => {

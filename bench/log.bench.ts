@@ -134,8 +134,8 @@ export async function benchLog(): Promise<string> {
       const b = sampleBatch(kind, seconds);
       const batch = encodeBatch(b);
       const n = sampleCount(b);
-      const json = Buffer.byteLength(JSON.stringify({ bootId: '00'.repeat(16), seq: 123_456, ...JSON.parse(naiveJson(b)) }));
-      const cborx = cx.encode({ bootId: new Uint8Array(16), seq: 123_456, ...JSON.parse(naiveJson(b)) }).length;
+      const json = Buffer.byteLength(JSON.stringify({ bootId: '00'.repeat(16), seq: 123_456, samples: JSON.parse(naiveJson(b)) }));
+      const cborx = cx.encode({ bootId: new Uint8Array(16), seq: 123_456, samples: JSON.parse(naiveJson(b)) }).length;
       const live = onTheWire(batch, false);
       return [
         `${kind}, ${seconds} s (${n} samples)`,

@@ -1,5 +1,5 @@
 /** Argument checks shared by the `vigil` subcommands; each failure is a UsageError naming the option. */
-import { idProblem } from '../firmware/core/gateway/topics.js';
+import { idProblem } from '../firmware/core/protocol/topics.js';
 import { UsageError } from './command.js';
 
 export function required(value: string | undefined, option: string): string {

@@ -1,16 +1,18 @@
 /**
- * Ingest: every vitals and history record a gateway publishes is decoded strictly, deduplicated on
- * (gateway, boot, seq) and committed to SQLite; only after the commit does the host publish `ack`
- * through the highest contiguous seq of that boot. Seqs reported lost (drop ranges, or below the
- * gateway log's low-water mark) count as resolved, so the ack passes them (docs/protocol.md, `ack`).
+ * Ingest: every vitals and history record a gateway publishes is parsed strictly (the envelope with
+ * firmware/core/protocol, the record inside it once, with the batch codec), deduplicated on
+ * (gateway, boot, seq) and committed to SQLite, its `body` stored exactly as the gateway stored it in
+ * flash; only after the commit does the host publish `ack` through the highest contiguous seq of that
+ * boot. Seqs reported lost (DROP records, or below the gateway log's low-water mark) count as
+ * resolved, so the ack passes them (docs/protocol.md, `ack`).
  *
  * Records are committed in batched transactions: whatever arrived within `flushMs` (or `maxBatch`
  * records) goes in one transaction, one fsync. Bad payloads are refused with a counter and an error
  * event; they never throw out of here.
  */
-import { decode, type CborValue } from '../firmware/core/cbor/index.js';
 import { toHex } from '../firmware/core/hex.js';
-import { batchFromMap, type VitalsBatch } from '../firmware/core/vitals/index.js';
+import { parseDrop, parseHistory, parseVitals } from '../firmware/core/protocol/index.js';
+import { decodeBatch, type VitalsBatch } from '../firmware/core/vitals/index.js';
 import type { Db } from './store/db.js';
 
 export interface AckOut {
@@ -55,67 +57,40 @@ export interface IngestStats {
 }
 
 export type Refusal = { readonly ok: false; readonly error: string };
-type Parsed =
-  | { readonly ok: true; readonly bootId: Uint8Array; readonly seq: number; readonly historical: boolean; readonly lowWater: readonly [Uint8Array, number] | undefined; readonly batch: VitalsBatch | undefined; readonly drop: Omit<DropReport, 'gateway'> | undefined }
+
+/** A record as the host takes it: its identity, and the batch (with its stored bytes) or a drop report. */
+export type ParsedRecord =
+  | {
+      readonly ok: true;
+      readonly bootId: Uint8Array;
+      readonly seq: number;
+      readonly historical: boolean;
+      readonly lowWater: readonly [Uint8Array, number] | undefined;
+      readonly record: { readonly kind: 'batch'; readonly body: Uint8Array; readonly batch: VitalsBatch } | { readonly kind: 'drop'; readonly drop: Omit<DropReport, 'gateway'> };
+    }
   | Refusal;
 
-const MAX_PAYLOAD = 16 * 1024;
-
-function bootOf(v: CborValue | undefined): Uint8Array | undefined {
-  return v instanceof Uint8Array && v.length === 16 ? v : undefined;
-}
-
-function uint(v: CborValue | undefined): number | undefined {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined;
-}
-
-/** Strict parse of a `vitals-batch` or `history-record` (docs/protocol.md). */
-export function parseRecord(payload: Uint8Array, channel: 'vitals' | 'history'): Parsed {
+/** Strict parse of a `vitals-record` or `history-record` (docs/protocol.md): the envelope, then the record in it, once. */
+export function parseRecord(payload: Uint8Array, channel: 'vitals' | 'history'): ParsedRecord {
   const no = (error: string): Refusal => ({ ok: false, error });
-  if (payload.length > MAX_PAYLOAD) return no(`payload of ${payload.length} bytes exceeds ${MAX_PAYLOAD}`);
-  const r = decode(payload, { maxDepth: 6, maxLength: 4096 });
-  if (!r.ok) return no(`CBOR: ${r.error.type} at byte ${r.error.offset}`);
-  const m = r.value;
-  if (!(m instanceof Map)) return no('a record is a CBOR map');
-  const bootId = bootOf(m.get('bootId'));
-  const seq = uint(m.get('seq'));
-  if (bootId === undefined) return no('bootId must be 16 bytes');
-  if (seq === undefined) return no('seq must be an unsigned integer');
-  const historical = m.get('historical');
-  if (channel === 'history' && historical !== true) return no('a history record carries historical: true');
-  if (channel === 'vitals' && historical !== undefined) return no('a live batch carries no historical flag');
+  const env = channel === 'vitals' ? parseVitals(payload) : parseHistory(payload);
+  if (!env.ok) return no(env.error);
+  const { bootId, seq } = env.value;
   let lowWater: readonly [Uint8Array, number] | undefined;
-  if (channel === 'history') {
-    const lw = m.get('lowWater');
-    const lwBoot = Array.isArray(lw) && lw.length === 2 ? bootOf(lw[0]) : undefined;
-    const lwSeq = Array.isArray(lw) && lw.length === 2 ? uint(lw[1]) : undefined;
-    if (lwBoot === undefined || lwSeq === undefined) return no('lowWater must be [bootId, seq]');
-    lowWater = [lwBoot, lwSeq];
+  if ('lowWater' in env.value) {
+    const lw = env.value.lowWater;
+    lowWater = typeof lw === 'number' ? [bootId, lw] : lw;
   }
-  if (m.has('dropped')) {
-    if (channel !== 'history') return no('drop reports come only on history');
-    const d = m.get('dropped');
-    if (!(d instanceof Map)) return no('dropped must be a map');
-    const count = uint(d.get('dropped'));
-    const ranges = d.get('ranges');
-    const more = d.get('more');
-    if (count === undefined || !Array.isArray(ranges) || typeof more !== 'boolean' || ranges.length > 4) return no('dropped must hold dropped, ranges (at most 4) and more');
-    const out: Array<readonly [Uint8Array, number, number]> = [];
-    for (const x of ranges as CborValue[]) {
-      const b = Array.isArray(x) && x.length === 3 ? bootOf(x[0]) : undefined;
-      const first = Array.isArray(x) ? uint(x[1]) : undefined;
-      const last = Array.isArray(x) ? uint(x[2]) : undefined;
-      if (b === undefined || first === undefined || last === undefined || last < first) return no('each drop range is [bootId, first, last]');
-      out.push([b, first, last]);
-    }
-    return { ok: true, bootId, seq, historical: true, lowWater, batch: undefined, drop: { dropped: count, ranges: out, more } };
+  const historical = channel === 'history';
+  if ('drop' in env.value && env.value.drop !== undefined) {
+    const d = parseDrop(env.value.drop);
+    if (!d.ok) return no(d.error);
+    return { ok: true, bootId, seq, historical, lowWater, record: { kind: 'drop', drop: { dropped: d.value.dropped, ranges: d.value.ranges, more: d.value.more } } };
   }
-  for (const k of m.keys()) {
-    if (typeof k !== 'string' || !['bootId', 'seq', 'historical', 'lowWater', 't0', 'clock', 'serial', 'metrics'].includes(k)) return no(`unexpected key ${String(k)}`);
-  }
-  const batch = batchFromMap(m);
-  if (!batch.ok) return no(`batch: ${batch.error.detail}`);
-  return { ok: true, bootId, seq, historical: channel === 'history', lowWater, batch: batch.value, drop: undefined };
+  const body = env.value.body!;
+  const batch = decodeBatch(body);
+  if (!batch.ok) return no(`${channel}-record.body: ${batch.error.detail}`);
+  return { ok: true, bootId, seq, historical, lowWater, record: { kind: 'batch', body, batch: batch.value } };
 }
 
 /** Per (gateway, boot): the contiguous frontier and what is resolved beyond it. */
@@ -131,8 +106,7 @@ interface BootState {
 
 interface Pending {
   readonly gateway: string;
-  readonly payload: Uint8Array;
-  readonly parsed: Extract<Parsed, { ok: true }>;
+  readonly parsed: Extract<ParsedRecord, { ok: true }>;
 }
 
 export interface IngestOptions {
@@ -178,7 +152,7 @@ export class Ingest {
       this.stats.refused++;
       return parsed;
     }
-    this.queue.push({ gateway, payload, parsed });
+    this.queue.push({ gateway, parsed });
     if (this.queue.length >= this.maxBatch) this.flush();
     else if (this.timer === undefined) this.timer = setTimeout(() => this.flush(), this.flushMs);
     return undefined;
@@ -248,23 +222,25 @@ export class Ingest {
     const touched = new Set<BootState>();
     const stored: StoredBatch[] = [];
     const drops: DropReport[] = [];
-    for (const { gateway, payload, parsed: p } of items) {
+    for (const { gateway, parsed: p } of items) {
       const b = this.boot(gateway, p.bootId);
       touched.add(b);
-      if (p.batch !== undefined) {
-        const res = this.insertBatch.run(gateway, p.bootId, p.seq, p.batch.t0, p.batch.clock, p.batch.serial, p.historical ? 1 : 0, at, payload);
+      const r = p.record;
+      if (r.kind === 'batch') {
+        // the body exactly as the gateway stored it in flash: no re-encoding on the way in
+        const res = this.insertBatch.run(gateway, p.bootId, p.seq, r.batch.t0, r.batch.clock, r.batch.serial, p.historical ? 1 : 0, at, r.body);
         if (res.changes === 1) {
           this.stats.stored++;
-          stored.push({ gateway, bootId: p.bootId, seq: p.seq, historical: p.historical, batch: p.batch });
+          stored.push({ gateway, bootId: p.bootId, seq: p.seq, historical: p.historical, batch: r.batch });
         } else this.stats.duplicates++;
-      } else if (p.drop !== undefined) {
-        for (const [rb, first, last] of p.drop.ranges) {
+      } else {
+        for (const [rb, first, last] of r.drop.ranges) {
           this.insertGap.run(gateway, rb, first, last, at);
           const target = this.boot(gateway, rb);
           target.lost.push([first, last]);
           touched.add(target);
         }
-        drops.push({ gateway, ...p.drop });
+        drops.push({ gateway, ...r.drop });
       }
       if (p.seq > b.through) b.above.add(p.seq);
       if (p.lowWater !== undefined) {

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { signTrustList, type Signer } from '../firmware/core/command/index.js';
-import { idProblem } from '../firmware/core/gateway/topics.js';
+import { idProblem } from '../firmware/core/protocol/topics.js';
 import { fromHex, toHex } from '../firmware/core/hex.js';
 import { DEFAULT_COSIGN, DEFAULT_GRANTS } from './signing/grants.js';
 import { kidOf, loadSigningKey, newKeyPair } from './signing/keys.js';

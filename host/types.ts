@@ -1,7 +1,13 @@
 /** The host's data shapes shared by the service, the API and the stream (docs/api.md shows them as JSON). */
-import type { Alarm } from './alarms.js';
-import type { CommandRow } from './commands.js';
+import type { TrustList } from '../firmware/core/command/index.js';
+import type { Alarm, Alarms, Limit } from './alarms.js';
+import type { AuditLog } from './audit.js';
+import type { EmbeddedBroker } from './broker/embedded.js';
+import type { CommandRow, CommandService } from './commands.js';
+import type { Ingest } from './ingest.js';
 import type { Presence } from './presence.js';
+import type { Db } from './store/db.js';
+import type { Users } from './users.js';
 
 export interface HostCounters {
   refused: Record<string, number>;
@@ -10,29 +16,57 @@ export interface HostCounters {
 }
 
 export type StreamMessage =
-  | { type: 'vitals'; gateway: string; seq: number; historical: boolean; t0: number; clock: string; metrics: Array<{ key: string; mdc: number; unit: string; dt: number; values: Array<number | null> }> }
+  | { type: 'vitals'; gateway: string; seq: number; historical: boolean; t0: number; clock: string; columns: Array<{ key: string; mdc: number; unit: string; dt: number; values: Array<number | null> }> }
   | { type: 'alarm'; change: string; alarm: Alarm }
   | { type: 'presence'; gateway: string; presence: Presence; mode: string | null }
   | { type: 'command'; command: CommandRow }
   | { type: 'event'; gateway: string; class: string; code: string; priority: string; detail: unknown }
   | { type: 'error'; gateway: string; channel: string; error: string };
 
+/** A row of the gateways table: names as on the wire (docs/protocol.md), in snake case. */
 export interface GatewayRow {
   readonly id: string;
   readonly bed: string | null;
   readonly presence: Presence;
   readonly bd_seq: number | null;
   readonly boot_id: Uint8Array | null;
-  readonly fw: string | null;
+  readonly firmware: string | null;
   readonly device_kind: string | null;
   readonly device_model: string | null;
   readonly device_serial: string | null;
   readonly nonce: Uint8Array | null;
   readonly mode: string | null;
-  readonly fill_used: number | null;
-  readonly fill_capacity: number | null;
-  readonly dropped: number | null;
+  readonly buffer_used: number | null;
+  readonly buffer_capacity: number | null;
+  readonly buffer_dropped: number | null;
   readonly last_seen: number | null;
   readonly birth_at: number | null;
   readonly limits: string | null;
+}
+
+/** The running host service, as the API and the tools see it. */
+export interface Host {
+  readonly db: Db;
+  readonly audit: AuditLog;
+  readonly users: Users;
+  readonly alarms: Alarms;
+  readonly commands: CommandService;
+  readonly ingest: Ingest;
+  readonly counters: HostCounters;
+  readonly broker: EmbeddedBroker | undefined;
+  readonly brokerUrl: string;
+  readonly httpUrl: string;
+  readonly site: string;
+  trust(): TrustList | undefined;
+  gateway(id: string): GatewayRow | undefined;
+  gateways(): GatewayRow[];
+  limitsFor(id: string): readonly Limit[];
+  /** A bed's own clinical alarm limits; null goes back to the device kind's defaults. */
+  setLimits(id: string, limits: readonly Limit[] | null): void;
+  subscribe(listener: (m: StreamMessage) => void): () => void;
+  /** Deletes what is older than the retention period now (it also runs hourly), and audits it. */
+  purge(): { batches: number; events: number };
+  /** Resolves when the host's MQTT client is connected and subscribed. */
+  ready(): Promise<void>;
+  close(): Promise<void>;
 }

@@ -62,7 +62,7 @@ export const gatewayCommand: Command = {
     let last = '';
     const status = setInterval(() => {
       const s = gw.core.log.stats();
-      const line = `${gw.core.state}, backlog ${s.used} B, dropped ${s.dropped}, published ${gw.core.stats.published}, history ${gw.core.stats.historySent}`;
+      const line = `${gw.core.mode}, backlog ${s.used} B, dropped ${s.dropped}, published ${gw.core.stats.published}, history ${gw.core.stats.historySent}`;
       if (line !== last) console.error(line);
       last = line;
     }, 5000);

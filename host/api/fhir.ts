@@ -6,7 +6,7 @@
  */
 import type { Column, VitalsBatch } from '../../firmware/core/vitals/index.js';
 import { metricByMdc } from '../../firmware/core/vitals/index.js';
-import type { GatewayRow } from '../service.js';
+import type { GatewayRow } from '../types.js';
 
 const MDC = 'urn:iso:std:iso:11073:10101';
 const LOINC = 'http://loinc.org';
@@ -35,7 +35,7 @@ export function deviceResource(g: GatewayRow): Record<string, unknown> {
     modelNumber: g.device_model ?? undefined,
     deviceName: [{ name: g.device_model ?? g.id, type: 'model-name' }],
     type: g.device_kind ? { coding: [{ system: 'urn:vigil:device-kind', code: g.device_kind }], text: g.device_kind } : undefined,
-    version: g.fw ? [{ type: { text: 'gateway firmware' }, value: g.fw }] : undefined,
+    version: g.firmware ? [{ type: { text: 'gateway firmware' }, value: g.firmware }] : undefined,
     location: g.bed ? { display: g.bed } : undefined,
   };
 }

@@ -11,7 +11,7 @@ import { decodeBatch } from '../../firmware/core/vitals/index.js';
 import { AlarmError, parseLimits } from '../alarms.js';
 import { verifyAudit } from '../audit.js';
 import { CommandError, parseParams } from '../commands.js';
-import type { GatewayRow, Host, StreamMessage } from '../service.js';
+import type { GatewayRow, Host, StreamMessage } from '../types.js';
 import { CLINICAL, UserError, type Role, type User } from '../users.js';
 import { deviceResource, observationBundle } from './fhir.js';
 import { oruR01 } from './hl7.js';
@@ -106,9 +106,9 @@ function gatewayView(g: GatewayRow) {
     mode: g.mode,
     bdSeq: g.bd_seq,
     bootId: g.boot_id ? toHex(g.boot_id) : null,
-    firmware: g.fw,
+    firmware: g.firmware,
     device: g.device_kind ? { kind: g.device_kind, model: g.device_model, serial: g.device_serial } : null,
-    buffer: g.fill_capacity === null ? null : { used: g.fill_used, capacity: g.fill_capacity, dropped: g.dropped },
+    buffer: g.buffer_capacity === null ? null : { used: g.buffer_used, capacity: g.buffer_capacity, dropped: g.buffer_dropped },
     lastSeen: g.last_seen,
   };
 }

@@ -8,7 +8,7 @@
  * anything outside the site. Ids that are not valid gateway ids (wildcards, `/`, `$`, control
  * characters, anything but a-z 0-9 -) never get an identity at all.
  */
-import { idProblem } from '../../firmware/core/gateway/topics.js';
+import { idProblem } from '../../firmware/core/protocol/topics.js';
 
 export const HOST_USER = 'host';
 

@@ -5,6 +5,7 @@
  * gateway sent it): measured fastest here, and the batch is the unit of acknowledgement.
  */
 import Database from 'better-sqlite3';
+import { migrateToV2 } from './migrations.js';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -17,11 +18,11 @@ CREATE TABLE IF NOT EXISTS gateways (
   presence TEXT NOT NULL DEFAULT 'offline',  -- online / degraded / offline
   bd_seq INTEGER,
   boot_id BLOB,
-  fw TEXT,
+  firmware TEXT,
   device_kind TEXT, device_model TEXT, device_serial TEXT,
   nonce BLOB,
-  mode TEXT,
-  fill_used INTEGER, fill_capacity INTEGER, dropped INTEGER,
+  mode TEXT,                                  -- the gateway's own view: online / degraded / recovering
+  buffer_used INTEGER, buffer_capacity INTEGER, buffer_dropped INTEGER,
   last_seen INTEGER,                          -- host ms of the last message of any kind
   birth_at INTEGER,
   limits TEXT                                 -- per-bed clinical alarm limits (JSON), null: defaults
@@ -42,7 +43,7 @@ CREATE TABLE IF NOT EXISTS batches (
   serial TEXT NOT NULL,
   historical INTEGER NOT NULL,
   received INTEGER NOT NULL,
-  body BLOB NOT NULL,
+  body BLOB NOT NULL,                         -- the batch exactly as the gateway stored it in flash
   PRIMARY KEY (gateway, boot_id, seq)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS batches_received ON batches (received);
@@ -128,6 +129,27 @@ export function openDb(path: string): Db {
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  db.exec(SCHEMA);
+  migrate(db);
   return db;
+}
+
+/** The schema version this code writes (PRAGMA user_version). */
+export const SCHEMA_VERSION = 2;
+
+/**
+ * Brings a database to SCHEMA_VERSION, in one transaction: a new one gets the schema; version 0 (the
+ * first host) has its gateway columns renamed to the protocol's names (fw → firmware, fill_* →
+ * buffer_*) and its stored batches rewritten from the whole text-keyed record to the batch body of
+ * protocol revision 2 (migrations.ts); a newer version than this code knows is refused.
+ */
+function migrate(db: Db): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > SCHEMA_VERSION) throw new Error(`the database is at schema version ${version}; this host knows up to ${SCHEMA_VERSION}: use a newer host`);
+  if (version === SCHEMA_VERSION) return;
+  const hasTables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'gateways'").get() as { n: number };
+  db.transaction(() => {
+    if (hasTables.n > 0 && version < 2) migrateToV2(db);
+    db.exec(SCHEMA);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  })();
 }

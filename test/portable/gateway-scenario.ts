@@ -8,9 +8,10 @@
  * The outcome is a digest of every effect the core produced, in order, plus counts, so the two engines
  * can be compared exactly.
  */
-import { decode, encode, type CborValue } from '../../firmware/core/cbor/index.js';
+import { encode } from '../../firmware/core/cbor/index.js';
 import { parseProfile, signCommand, type DeviceProfile } from '../../firmware/core/command/index.js';
-import { createGateway, hostStateTopic, trustTopic, type GatewayEffect, type KeyValueStore } from '../../firmware/core/gateway/index.js';
+import { createGateway, type GatewayEffect, type KeyValueStore } from '../../firmware/core/gateway/index.js';
+import { encodeAck, encodeHostState, hostStateTopic, parseCommandResult, parseEvent, parseHistory, parseState, parseTopic, parseVitals, topic, trustTopic } from '../../firmware/core/protocol/index.js';
 import { crc32 } from '../../firmware/core/log/crc32.js';
 import { toHex } from '../../firmware/core/hex.js';
 import { ed25519Verify } from '../../firmware/crypto/ed25519.js';
@@ -96,7 +97,7 @@ export function createGatewayScenario(minutes: number, options: ScenarioOptions 
   const results: string[] = [];
   const events: string[] = [];
   let nonce: Uint8Array | undefined;
-  const retained = new Map<string, Uint8Array>([[hostStateTopic(site), encode(new Map<string, CborValue>([['online', true], ['hostId', 'sim'], ['t', 0]]))], [trustTopic(site), options.trustBytes ?? trustList().bytes]]);
+  const retained = new Map<string, Uint8Array>([[hostStateTopic(site), encodeHostState({ online: true, hostId: 'sim', t: 0 })], [trustTopic(site), options.trustBytes ?? trustList().bytes]]);
   const inbox: Array<{ topic: string; payload: Uint8Array }> = [];
   const toDev: Uint8Array[] = [];
   let wake = 0;
@@ -107,28 +108,40 @@ export function createGatewayScenario(minutes: number, options: ScenarioOptions 
     digest = crc32(Uint8Array.of(...encode(e.type), ...bytes, digest & 0xff, (digest >>> 8) & 0xff, (digest >>> 16) & 0xff, digest >>> 24));
   }
 
-  function host(topic: string, payload: Uint8Array): void {
-    const channel = topic.split('/').slice(4).join('/');
+  function host(name: string, payload: Uint8Array): void {
+    const tp = parseTopic(name);
+    if (tp === undefined || tp.kind !== 'gateway') return;
+    const channel = tp.channel;
     published[channel] = (published[channel] ?? 0) + 1;
-    const r = decode(payload, { maxDepth: 8, maxLength: 4096 });
-    if (!r.ok || !(r.value instanceof Map)) return;
-    const m = r.value;
-    if (channel === 'state' && m.get('online') === true) nonce = m.get('nonce') as Uint8Array;
-    if (channel === 'cmd/result') results.push(`${String(m.get('status'))}${m.get('reason') ? `:${String(m.get('reason'))}` : ''}`);
-    if (channel === 'event') events.push(String(m.get('code')));
+    if (channel === 'state') {
+      const s = parseState(payload);
+      if (s.ok && s.value.online) nonce = s.value.nonce;
+      return;
+    }
+    if (channel === 'cmd/result') {
+      const r = parseCommandResult(payload);
+      if (r.ok) results.push(`${r.value.status}${r.value.reason ? `:${r.value.reason}` : ''}`);
+      return;
+    }
+    if (channel === 'event') {
+      const e = parseEvent(payload);
+      if (e.ok) events.push(e.value.code);
+      return;
+    }
     if (channel !== 'vitals' && channel !== 'history') return;
-    const bootId = m.get('bootId') as Uint8Array;
+    const rec = channel === 'vitals' ? parseVitals(payload) : parseHistory(payload);
+    if (!rec.ok) throw new Error(`the stand-in host refused a ${channel} record: ${rec.error}`);
+    const { bootId, seq } = rec.value;
     const boot = toHex(bootId);
-    const seq = m.get('seq') as number;
     let set = committed.get(boot);
     if (set === undefined) committed.set(boot, (set = new Set()));
     set.add(seq);
     let t = through.get(boot) ?? -1;
-    const low = m.get('lowWater');
-    const lowSeq = Array.isArray(low) ? (low[1] as number) : 0;
+    const low = 'lowWater' in rec.value ? rec.value.lowWater : undefined;
+    const lowSeq = typeof low === 'number' ? low : 0; // a low-water mark of this same boot
     while (set.has(t + 1) || t + 1 < lowSeq) t++;
     through.set(boot, t);
-    if (t >= 0) inbox.push({ topic: `vigil/v1/${site}/${gwId}/ack`, payload: encode(new Map<string, CborValue>([['bootId', bootId], ['through', t]])) });
+    if (t >= 0) inbox.push({ topic: topic(site, gwId, 'ack'), payload: encodeAck({ bootId, through: t }) });
   }
 
   function run(list: GatewayEffect[]): void {
@@ -186,11 +199,11 @@ export function createGatewayScenario(minutes: number, options: ScenarioOptions 
     if (options.commands !== false && !commandSent && connected && nonce !== undefined && now >= at(minutes * 0.6)) {
       commandSent = true;
       signed = signCommand({ gateway: gwId, serial: 'MON-0003', counter: 1, iat: 1_790_000_000 + Math.floor(now / 1000), exp: 1_790_000_000 + Math.floor(now / 1000) + 300, nonce, epoch: 3, op: 'set', params: new Map([['hrHigh', { value: 130, unit: '/min' }]]), orderId: 'ORD-1', clinician: 'nurse.ada' }, keys.nurse);
-      inbox.push({ topic: `vigil/v1/${site}/${gwId}/cmd`, payload: signed });
+      inbox.push({ topic: topic(site, gwId, 'cmd'), payload: signed });
     }
     if (!replaySent && signed !== undefined && now >= at(minutes * 0.65)) {
       replaySent = true;
-      inbox.push({ topic: `vigil/v1/${site}/${gwId}/cmd`, payload: signed });
+      inbox.push({ topic: topic(site, gwId, 'cmd'), payload: signed });
     }
     if (now >= at(minutes * 0.7) && now < at(minutes * 0.7) + 1000) for (const b of device.localChange('spo2Low', 88, now)) run(gw.handle({ type: 'device-bytes', bytes: toGateway.pass(b) }, now));
     device.silent = now >= at(minutes * 0.8) && now < at(minutes * 0.8) + 20_000;
@@ -204,7 +217,7 @@ export function createGatewayScenario(minutes: number, options: ScenarioOptions 
   const highest = set.size === 0 ? -1 : Math.max(...set);
   let missing = 0;
   for (let s = 0; s <= highest; s++) if (!set.has(s)) missing++;
-  return { simulatedMs: now, effects, digest: digest.toString(16), published, committed: set.size, highestSeq: highest, missing, results, events: [...new Set(events)].sort(), finalState: gw.state, logUsed: gw.log.stats().used };
+  return { simulatedMs: now, effects, digest: digest.toString(16), published, committed: set.size, highestSeq: highest, missing, results, events: [...new Set(events)].sort(), finalState: gw.mode, logUsed: gw.log.stats().used };
   }
 
   return { advanceTo, report, endMs: end, gateway: gw };

@@ -10,7 +10,7 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { describe, expect, it } from 'vitest';
-import { idProblem } from '../../firmware/core/gateway/topics.js';
+import { idProblem } from '../../firmware/core/protocol/topics.js';
 import { issueSecret } from '../../host/broker/passwd.js';
 import { sleep } from './ward.js';
 

@@ -3,31 +3,51 @@
  * behavioural monitoring (device traffic anomalies, implausible values, command floods).
  */
 import { describe, expect, it } from 'vitest';
-import { decode, encode, type CborValue } from '../../firmware/core/cbor/index.js';
-import { parseProfile, signTrustList, type DeviceProfile } from '../../firmware/core/command/index.js';
-import { createLink } from '../../firmware/core/device/link.js';
+import { decode } from '../../firmware/core/cbor/index.js';
+import { signTrustList } from '../../firmware/core/command/index.js';
 import { encodeMessage } from '../../firmware/core/device/messages.js';
-import { backoffMs, createGateway, hostStateTopic, transition, type GatewayEffect } from '../../firmware/core/gateway/index.js';
-import { ed25519Verify } from '../../firmware/crypto/ed25519.js';
-import { NorFlash } from '../../firmware/platform/node/nor-flash.js';
-import { MemoryStore } from '../../firmware/platform/node/store.js';
-import monitorProfile from '../../firmware/profiles/generic-monitor-v1.json' with { type: 'json' };
+import { backoffMs, BOOTING, step, type Session, type SessionEvent } from '../../firmware/core/gateway/index.js';
+import { encodeAck, encodeHostState, hostStateTopic, parseEvent, parseState, topic, trustTopic } from '../../firmware/core/protocol/index.js';
 import { keys } from '../portable/command-cases.js';
+import { rig } from '../support/gateway-rig.js';
 
-describe('connection state', () => {
-  const c = (broker: boolean, host: boolean | undefined, backlog: boolean) => ({ type: 'changed' as const, conditions: { broker, host, backlog } });
+describe('connection session (mode.ts)', () => {
+  const run = (events: SessionEvent[], now = 0) => {
+    let session: Session = BOOTING;
+    const actions: string[] = [];
+    const modes: string[] = [];
+    for (const e of events) {
+      const r = step(session, e, now, 0);
+      session = r.session;
+      if (r.action !== undefined) actions.push(r.action);
+      modes.push(session.mode);
+    }
+    return { session, actions, modes };
+  };
+  it('boots, connects when the network comes up, and is degraded until the host is heard', () => {
+    const r = run([{ type: 'started' }, { type: 'network', up: true }, { type: 'connected' }]);
+    expect(r.actions).toEqual(['connect']);
+    expect(r.modes).toEqual(['connecting', 'connecting', 'degraded']);
+  });
   it.each([
-    ['connecting', c(true, true, false), 'online'],
-    ['connecting', c(true, true, true), 'recovering'],
-    ['connecting', c(true, undefined, false), 'degraded'],
-    ['connecting', c(false, undefined, false), 'connecting'],
-    ['online', c(false, true, false), 'degraded'],
-    ['online', c(true, false, false), 'degraded'],
-    ['degraded', c(true, true, true), 'recovering'],
-    ['recovering', c(true, true, false), 'online'],
-    ['recovering', c(false, true, true), 'degraded'],
-  ] as const)('%s + %j -> %s', (from, ev, to) => {
-    expect(transition(from, ev)).toBe(to);
+    [false, false, 'online'],
+    [false, true, 'recovering'],
+    [true, false, 'degraded'],
+  ] as const)('host offline %s, backlog %s: %s', (hostOffline, backlog, mode) => {
+    const r = run([{ type: 'started' }, { type: 'network', up: true }, { type: 'backlog', has: backlog }, { type: 'connected' }, { type: 'host', online: !hostOffline }]);
+    expect(r.session.mode).toBe(mode);
+  });
+  it('recovering becomes online when the backlog is acked; a lost broker is degraded and waits to retry', () => {
+    const r = run([{ type: 'started' }, { type: 'network', up: true }, { type: 'backlog', has: true }, { type: 'connected' }, { type: 'host', online: true }, { type: 'backlog', has: false }, { type: 'lost' }], 1000);
+    expect(r.modes.slice(4)).toEqual(['recovering', 'online', 'degraded']);
+    expect(r.session.retryAt).toBeGreaterThanOrEqual(1500);
+    const retry = step(r.session, { type: 'retry' }, r.session.retryAt!, 0);
+    expect(retry.action).toBe('connect');
+  });
+  it('the network going down drops the connection', () => {
+    const r = run([{ type: 'started' }, { type: 'network', up: true }, { type: 'connected' }, { type: 'network', up: false }]);
+    expect(r.actions).toEqual(['connect', 'disconnect']);
+    expect(r.session.mode).toBe('degraded');
   });
 
   it('backs off exponentially, capped at 60 s, with jitter between half and all of the ceiling', () => {
@@ -39,33 +59,6 @@ describe('connection state', () => {
   });
 });
 
-function rig() {
-  const profile = parseProfile(monitorProfile);
-  if (!profile.ok) throw new Error('profile');
-  let r = 1;
-  const store = new MemoryStore();
-  const gw = createGateway(
-    { site: 'w', gateway: 'g', firmware: '0.1.0', rootKey: keys.root.publicKey, profiles: new Map<string, DeviceProfile>([['generic-monitor-v1', profile.value]]) },
-    { flash: new NorFlash({ sectors: 8 }), store, verify: ed25519Verify, random: (n) => Uint8Array.from({ length: n }, () => (r = (r * 1103515245 + 12345) & 0x7fffffff) & 0xff) },
-  );
-  const device = createLink({ session: 9 });
-  const out: GatewayEffect[] = [];
-  let now = 0;
-  const feed = (...effects: GatewayEffect[][]) => {
-    for (const list of effects) out.push(...list);
-  };
-  const fromDevice = (payload: Uint8Array) => {
-    for (const e of device.send(payload, now)) if (e.type === 'write') feed(gw.handle({ type: 'device-bytes', bytes: e.bytes }, now));
-    // the gateway's acks go back to the device end, so its next frame can go
-    for (const e of out.splice(0)) {
-      if (e.type === 'serial-write') for (const f of device.receive(e.bytes, now)) if (f.type === 'write') feed(gw.handle({ type: 'device-bytes', bytes: f.bytes }, now));
-      out.push(e);
-    }
-  };
-  const events = () => out.filter((e): e is Extract<GatewayEffect, { type: 'publish' }> => e.type === 'publish' && e.topic.endsWith('/event')).map((e) => (decode(e.payload).ok ? ((decode(e.payload) as unknown as { value: Map<string, CborValue> }).value.get('code') as string) : '?'));
-  return { gw, store, out, feed, fromDevice, events, tick: (ms: number) => ((now += ms), feed(gw.handle({ type: 'tick' }, now))), at: () => now };
-}
-
 describe('session', () => {
   it('increments and persists bdSeq on every connect, with a death will carrying it, and a birth after', () => {
     const { gw, store, out, feed } = rig();
@@ -73,23 +66,26 @@ describe('session', () => {
     const connect = out.find((e) => e.type === 'mqtt-connect');
     expect(connect).toBeDefined();
     if (connect?.type !== 'mqtt-connect') throw new Error();
-    expect(decode(connect.will.payload)).toMatchObject({ ok: true });
-    expect((decode(connect.will.payload) as unknown as { value: Map<string, CborValue> }).value).toEqual(new Map<string, CborValue>([['bdSeq', 1], ['online', false]]));
+    expect(parseState(connect.will.payload)).toEqual({ ok: true, value: { online: false, bdSeq: 1 } });
     expect(decode(store.get('bdSeq')!)).toEqual({ ok: true, value: 1 });
     feed(gw.handle({ type: 'mqtt-connected' }, 10));
-    const birth = out.find((e) => e.type === 'publish' && e.topic === 'vigil/v1/w/g/state' && e.retain);
-    expect(birth).toBeDefined();
+    const birth = out.find((e) => e.type === 'publish' && e.topic === topic('w', 'g', 'state') && e.retain);
+    if (birth?.type !== 'publish') throw new Error('no birth');
+    expect(parseState(birth.payload)).toMatchObject({ ok: true, value: { online: true, bdSeq: 1, firmware: '0.1.0', mode: 'degraded' } });
     feed(gw.handle({ type: 'mqtt-lost' }, 20));
-    expect(gw.state).toBe('degraded');
+    expect(gw.mode).toBe('degraded');
   });
 
   it('is degraded while the host is offline even when the broker answers', () => {
     const { gw, feed } = rig();
     feed(gw.handle({ type: 'boot' }, 0), gw.handle({ type: 'network', up: true }, 0), gw.handle({ type: 'mqtt-connected' }, 1));
-    feed(gw.handle({ type: 'message', topic: hostStateTopic('w'), payload: encode(new Map<string, CborValue>([['online', false]])) }, 2));
-    expect(gw.state).toBe('degraded');
-    feed(gw.handle({ type: 'message', topic: hostStateTopic('w'), payload: encode(new Map<string, CborValue>([['online', true]])) }, 3));
-    expect(gw.state).toBe('online');
+    feed(gw.handle({ type: 'message', topic: hostStateTopic('w'), payload: encodeHostState({ online: false, hostId: 'h', t: 1 }) }, 2));
+    expect(gw.mode).toBe('degraded');
+    feed(gw.handle({ type: 'message', topic: hostStateTopic('w'), payload: encodeHostState({ online: true, hostId: 'h', t: 2 }) }, 3));
+    expect(gw.mode).toBe('online');
+    // a host state that is not one (a forged or broken retained message) counts as the host offline
+    feed(gw.handle({ type: 'message', topic: hostStateTopic('w'), payload: Uint8Array.of(0xa1, 0x66) }, 4));
+    expect(gw.mode).toBe('degraded');
   });
 });
 
@@ -117,8 +113,8 @@ describe('behavioural monitoring', () => {
   it('refuses a trust list it cannot store, and one not signed by the root key, without throwing', () => {
     const r = rig();
     r.feed(r.gw.handle({ type: 'boot' }, 0), r.gw.handle({ type: 'network', up: true }, 0), r.gw.handle({ type: 'mqtt-connected' }, 0));
-    r.feed(r.gw.handle({ type: 'message', topic: 'vigil/v1/w/trust', payload: new Uint8Array(5000) }, 1));
-    r.feed(r.gw.handle({ type: 'message', topic: 'vigil/v1/w/trust', payload: Uint8Array.of(0xd2, 0x84) }, 2));
+    r.feed(r.gw.handle({ type: 'message', topic: trustTopic('w'), payload: new Uint8Array(5000) }, 1));
+    r.feed(r.gw.handle({ type: 'message', topic: trustTopic('w'), payload: Uint8Array.of(0xd2, 0x84) }, 2));
     expect(r.events().filter((e) => e === 'trust-rejected')).toHaveLength(2);
     expect(r.store.get('trust')).toBeUndefined();
   });
@@ -137,24 +133,25 @@ describe('behavioural monitoring', () => {
     });
     const revoking = signTrustList(content([keys.revoked.publicKey]), keys.root);
     const unrevoking = signTrustList(content([]), keys.root);
-    r.feed(r.gw.handle({ type: 'message', topic: 'vigil/v1/w/trust', payload: revoking }, 1));
+    r.feed(r.gw.handle({ type: 'message', topic: trustTopic('w'), payload: revoking }, 1));
     expect(r.store.get('trust')).toEqual(revoking);
-    r.feed(r.gw.handle({ type: 'message', topic: 'vigil/v1/w/trust', payload: unrevoking }, 2));
+    r.feed(r.gw.handle({ type: 'message', topic: trustTopic('w'), payload: unrevoking }, 2));
     expect(r.events().filter((e) => e === 'trust-rejected')).toHaveLength(1);
     const reason = r.out
       .filter((e) => e.type === 'publish' && e.topic.endsWith('/event'))
-      .map((e) => (e.type === 'publish' ? [...((decode(e.payload) as unknown as { value: Map<string, Map<string, CborValue>> }).value.get('detail') ?? [])] : []));
-    expect(JSON.stringify(reason)).toMatch(/"reason","version-conflict"/);
+      .map((e) => (e.type === 'publish' ? parseEvent(e.payload) : undefined))
+      .map((e) => (e?.ok ? e.value.detail.get('reason') : undefined));
+    expect(reason).toContain('version-conflict');
     expect(r.store.get('trust')).toEqual(revoking);
     // the very same list again is no change and no event
-    r.feed(r.gw.handle({ type: 'message', topic: 'vigil/v1/w/trust', payload: revoking }, 3));
+    r.feed(r.gw.handle({ type: 'message', topic: trustTopic('w'), payload: revoking }, 3));
     expect(r.events().filter((e) => e === 'trust-rejected')).toHaveLength(1);
   });
 
   it('flags a command flood', () => {
     const r = rig();
     r.feed(r.gw.handle({ type: 'boot' }, 0), r.gw.handle({ type: 'network', up: true }, 0), r.gw.handle({ type: 'mqtt-connected' }, 0));
-    for (let i = 0; i < 25; i++) r.feed(r.gw.handle({ type: 'message', topic: 'vigil/v1/w/g/cmd', payload: Uint8Array.of(i) }, i));
+    for (let i = 0; i < 25; i++) r.feed(r.gw.handle({ type: 'message', topic: topic('w', 'g', 'cmd'), payload: Uint8Array.of(i) }, i));
     expect(r.events().filter((e) => e === 'command-flood')).toHaveLength(1);
     expect(r.events().filter((e) => e === 'cmd-rejected').length).toBe(25); // nothing unverified goes anywhere
     expect(r.out.some((e) => e.type === 'serial-write' && e.bytes.length > 40)).toBe(false);
@@ -168,9 +165,12 @@ describe('acks from the host', () => {
     // the log clamps acks for its own boot: take the gateway's boot id from its birth
     const state = r.out.find((e) => e.type === 'publish' && e.topic.endsWith('/state'));
     if (state?.type !== 'publish') throw new Error('no birth');
-    const own = (decode(state.payload) as unknown as { value: Map<string, CborValue> }).value.get('bootId') as Uint8Array;
-    expect(own).toBeInstanceOf(Uint8Array);
-    r.feed(r.gw.handle({ type: 'message', topic: 'vigil/v1/w/g/ack', payload: encode(new Map<string, CborValue>([['bootId', own], ['through', 1_000_000]])) }, 1));
+    const birth = parseState(state.payload);
+    if (!birth.ok || !birth.value.online) throw new Error('not a birth');
+    r.feed(r.gw.handle({ type: 'message', topic: topic('w', 'g', 'ack'), payload: encodeAck({ bootId: birth.value.bootId, through: 1_000_000 }) }, 1));
     expect(r.events()).toContain('ack-refused');
+    // and an ack that is not one
+    r.feed(r.gw.handle({ type: 'message', topic: topic('w', 'g', 'ack'), payload: Uint8Array.of(0xa0) }, 2));
+    expect(r.events().filter((e) => e === 'ack-refused')).toHaveLength(2);
   });
 });

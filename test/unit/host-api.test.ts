@@ -151,7 +151,7 @@ describe('the command service', () => {
     expect(r.status).toBe(409);
     expect(r.json.error).toMatch(/not online/);
     pump.gw.network(true);
-    await until('back online', () => pump.gw.core.state === 'online' && host.gateway('gw-pump')?.presence === 'online', 20_000);
+    await until('back online', () => pump.gw.core.mode === 'online' && host.gateway('gw-pump')?.presence === 'online', 20_000);
   }, 30_000);
 });
 
@@ -209,7 +209,7 @@ describe('the WebSocket stream', () => {
     const got: StreamMessage[] = [];
     ws.on('message', (d) => got.push(JSON.parse(String(d))));
     await until('hello', () => got.some((m) => (m as { type: string }).type === 'hello'));
-    await until('vitals', () => got.some((m) => m.type === 'vitals' && m.gateway === 'gw-mon' && m.metrics.some((x) => x.key === 'hr')));
+    await until('vitals', () => got.some((m) => m.type === 'vitals' && m.gateway === 'gw-mon' && m.columns.some((x) => x.key === 'hr')));
     const r = await api('ana', 'POST', '/api/commands', { gateway: 'gw-pump', orderId: 'ORD-10', params: { rate: { value: 110, unit: 'mL/h' } } });
     await until('command result on the stream', () => got.some((m) => m.type === 'command' && m.command.id === r.json.id && m.command.status === 'applied'));
     await until('presence', () => got.some((m) => m.type === 'presence'));

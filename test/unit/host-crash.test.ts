@@ -62,7 +62,7 @@ afterAll(async () => {
 describe('host killed mid-drain', () => {
   it('loses nothing: the gateway keeps every record until the restarted host has committed and acked it', async () => {
     // no host yet: the gateway is degraded and records to flash
-    await until('degraded', () => gw.gw.core.state === 'degraded');
+    await until('degraded', () => gw.gw.core.mode === 'degraded');
     await sleep(4000);
     const backlog = gw.gw.core.log.stats().used;
     expect(backlog).toBeGreaterThan(0);
@@ -75,12 +75,12 @@ describe('host killed mid-drain', () => {
     const atKill = stored();
     expect(atKill.n).toBeGreaterThan(0);
     // the broker publishes the dead host's will: the gateway sees the host offline and degrades
-    await until('gateway degraded by the host\'s will', () => gw.gw.core.state === 'degraded');
+    await until('gateway degraded by the host\'s will', () => gw.gw.core.mode === 'degraded');
     // and still holds what the dead host never acked
     expect(gw.gw.core.log.stats().used).toBeGreaterThan(0);
 
     child = startHostProcess();
-    await until('drained and acked after the restart', () => gw.gw.core.state === 'online' && gw.gw.core.log.stats().used === 0, 60_000);
+    await until('drained and acked after the restart', () => gw.gw.core.mode === 'online' && gw.gw.core.log.stats().used === 0, 60_000);
     await sleep(500);
     const after = stored();
     expect(after.n).toBeGreaterThan(atKill.n);

@@ -8,6 +8,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encode, type CborValue } from '../../firmware/core/cbor/index.js';
 import { Ingest, parseRecord, type AckOut } from '../../host/ingest.js';
+import { encodeBatch } from '../../firmware/core/vitals/index.js';
+import { sampleBatch } from '../portable/vitals-samples.js';
 import { openDb } from '../../host/store/db.js';
 import { dropRecord, record } from '../support/records.js';
 
@@ -98,23 +100,28 @@ describe('ingest', () => {
 
   it('refuses every kind of malformed record with a reason, never an exception', () => {
     const b = boot();
-    const valid = new Map<string, CborValue>([...(new Map(Object.entries({ bootId: b, seq: 1 })) as Map<string, CborValue>)]);
+    const body = encodeBatch(sampleBatch('monitor', 5));
+    // the envelope by hand, so fields can hold what encodeVitals would never write
+    const raw = (entries: Array<[number, CborValue]>) => encode(new Map<number, CborValue>(entries));
     const cases: Array<[string, Uint8Array, 'vitals' | 'history', RegExp]> = [
       ['empty', new Uint8Array(0), 'vitals', /CBOR/],
       ['not CBOR', new TextEncoder().encode('{"json": true}'), 'vitals', /CBOR/],
       ['truncated', record({ bootId: b, seq: 1 }).subarray(0, 20), 'vitals', /CBOR/],
       ['trailing bytes', new Uint8Array([...record({ bootId: b, seq: 1 }), 0]), 'vitals', /CBOR/],
-      ['an array', encode([1, 2]), 'vitals', /map/],
-      ['short bootId', record({ bootId: b.subarray(0, 8), seq: 1 }), 'vitals', /bootId/],
-      ['negative seq', encode(new Map<string, CborValue>([...valid, ['seq', -1]])), 'vitals', /seq/],
-      ['no batch body', encode(valid), 'vitals', /batch/],
-      ['history flag on live', record({ bootId: b, seq: 1, history: { lowWater: [b, 0] } }), 'vitals', /historical/],
-      ['history without flag', record({ bootId: b, seq: 1 }), 'history', /historical/],
-      ['bad lowWater', encode(new Map<string, CborValue>([...valid, ['historical', true], ['lowWater', [b]]])), 'history', /lowWater/],
-      ['extra key', encode(new Map<string, CborValue>([...valid, ['evil', 1]])), 'vitals', /unexpected key/],
-      ['drop on live', dropRecord({ bootId: b, seq: 1, lowWater: [b, 0], dropped: 1, ranges: [[b, 0, 0]] }), 'vitals', /historical|history/],
-      ['inverted drop range', dropRecord({ bootId: b, seq: 1, lowWater: [b, 0], dropped: 1, ranges: [[b, 5, 2]] }), 'history', /range/],
-      ['huge', new Uint8Array(20_000), 'vitals', /exceeds/],
+      ['an array', encode([1, 2]), 'vitals', /expected a map/],
+      ['short bootId', record({ bootId: b.subarray(0, 8), seq: 1 }), 'vitals', /bootId: expected 16 bytes/],
+      ['negative seq', raw([[1, b], [2, -1], [4, body]]), 'vitals', /seq/],
+      ['no batch body', raw([[1, b], [2, 1]]), 'vitals', /body: missing/],
+      ['a history envelope on vitals', record({ bootId: b, seq: 1, history: { lowWater: [b, 0] } }), 'vitals', /unexpected key 3/],
+      ['a live envelope on history', record({ bootId: b, seq: 1 }), 'history', /lowWater: missing/],
+      ['bad lowWater', raw([[1, b], [2, 1], [3, [b]], [4, body]]), 'history', /lowWater/],
+      ['extra key', raw([[1, b], [2, 1], [4, body], [9, 1]]), 'vitals', /unexpected key 9/],
+      ['a text-keyed record of revision 1', encode(new Map<string, CborValue>([['bootId', b], ['seq', 1], ['t0', 1]])), 'vitals', /unexpected key "/],
+      ['a body that is not a batch', raw([[1, b], [2, 1], [4, Uint8Array.of(0xa0)]]), 'vitals', /body: batch.t0: missing/],
+      ['both a body and a drop', raw([[1, b], [2, 1], [3, 0], [4, body], [5, Uint8Array.of(0xa0)]]), 'history', /exactly one of body and drop/],
+      ['drop on live', dropRecord({ bootId: b, seq: 1, lowWater: [b, 0], dropped: 1, ranges: [[b, 0, 0]] }), 'vitals', /unexpected key/],
+      ['inverted drop range', dropRecord({ bootId: b, seq: 1, lowWater: [b, 0], dropped: 1, ranges: [[b, 5, 2]] }), 'history', /first 5 is after last 2/],
+      ['huge', new Uint8Array(20_000), 'vitals', /bytes, at most/],
       ['deep nesting', encode([[[[[[[[[[1]]]]]]]]]]), 'vitals', /CBOR/],
     ];
     const { ingest } = setup();

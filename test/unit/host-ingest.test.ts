@@ -38,7 +38,7 @@ describe('host ingest through the embedded broker', () => {
   it('takes gateways online from their births and commits their live batches, acking so their flash empties', async () => {
     await until('both online', () => host.gateways().filter((g) => g.presence === 'online').length === 2);
     await until('batches stored', () => host.ingest.stats.stored >= 6);
-    await until('acks empty the logs', () => gws.every((g) => g.gw.core.log.stats().used === 0 && g.gw.core.state === 'online'));
+    await until('acks empty the logs', () => gws.every((g) => g.gw.core.log.stats().used === 0 && g.gw.core.mode === 'online'));
     const g1 = host.gateway('gw-1')!;
     expect(g1.device_kind).toBe('monitor');
     expect(g1.device_serial).toBe('MONITOR-gw-1');
@@ -49,11 +49,11 @@ describe('host ingest through the embedded broker', () => {
     const g = gws[0]!;
     const boot = () => [...storedSeqs(host, 'gw-1').keys()];
     g.gw.network(false);
-    await until('gw-1 degraded', () => g.gw.core.state === 'degraded');
+    await until('gw-1 degraded', () => g.gw.core.mode === 'degraded');
     await sleep(2500); // batches go to flash
     expect(g.gw.core.log.stats().used).toBeGreaterThan(0);
     g.gw.network(true);
-    await until('drained and acked', () => g.gw.core.state === 'online' && g.gw.core.log.stats().used === 0, 30_000);
+    await until('drained and acked', () => g.gw.core.mode === 'online' && g.gw.core.log.stats().used === 0, 30_000);
     expect(boot()).toHaveLength(1); // the same boot throughout: no reboot
     const seqs = storedSeqs(host, 'gw-1').get(boot()[0]!)!;
     expect(seqs).toEqual([...Array(seqs.length).keys()]); // 0..n, each once
@@ -64,7 +64,7 @@ describe('host ingest through the embedded broker', () => {
   it('loses nothing and stores nothing twice across a broker and host restart (gateways rebooted onto it)', async () => {
     const before = host.ingest.stats.stored;
     await host.broker!.close(); // the whole broker goes away: a network outage for everyone
-    await until('gateways degraded', () => gws.every((g) => g.gw.core.state === 'degraded'));
+    await until('gateways degraded', () => gws.every((g) => g.gw.core.mode === 'degraded'));
     await sleep(3000);
     expect(gws[0]!.gw.core.log.stats().used).toBeGreaterThan(0);
     await host.close();
@@ -77,7 +77,7 @@ describe('host ingest through the embedded broker', () => {
     // same flash and store: the gateway reboots into the new broker address, as after a power cycle
     const again = gws.splice(0).map((g, i) => startGateway({ site: paths, id: g.id, kind: i === 0 ? 'monitor' : 'pump', brokerUrl: host.brokerUrl, secret: provision(paths, g.id), seed: 10 + i, flash: g.flash, store: g.store }));
     gws.push(...again);
-    await until('backlog drained and acked', () => gws.every((g) => g.gw.core.state === 'online' && g.gw.core.log.stats().used === 0), 40_000);
+    await until('backlog drained and acked', () => gws.every((g) => g.gw.core.mode === 'online' && g.gw.core.log.stats().used === 0), 40_000);
     expect(host.ingest.stats.stored).toBeGreaterThan(0);
     expect(before).toBeGreaterThan(0);
     for (const g of gws) {

@@ -76,14 +76,25 @@ describe('vitals batch codec', () => {
     const cases = [
       new Uint8Array([0xff]),
       encode(new Map([['t0', 1]])),
-      encode(new Map<string, unknown>([['t0', 1], ['clock', 'utc'], ['serial', 'x'], ['metrics', [new Map<string, unknown>([['mdc', 147842], ['dt', 1000], ['v', Uint8Array.of(0x80)]])]]]) as never),
-      encode(new Map<string, unknown>([['t0', 1], ['clock', 'utc'], ['serial', 'x'], ['metrics', [new Map<string, unknown>([['mdc', 147842], ['dt', 1000], ['v', Uint8Array.of(2)], ['n', 3], ['gaps', Uint8Array.of(1)]])]]]) as never),
+      // a varint cut short
+      encode(new Map<number, unknown>([[1, 1], [3, 'x'], [4, [new Map<number, unknown>([[1, 147842 ^ 0x20000], [2, Uint8Array.of(0x80)]])]], [5, 1000]]) as never),
+      // n says 3, the bitmap one missing, the values one present: fewer samples than n
+      encode(new Map<number, unknown>([[1, 1], [3, 'x'], [4, [new Map<number, unknown>([[1, 147842 ^ 0x20000], [2, Uint8Array.of(2)], [6, Uint8Array.of(1)], [7, 3]])]], [5, 1000]]) as never),
+      // the text keys of the first format
+      encode(new Map<string, unknown>([['t0', 1], ['clock', 'utc'], ['serial', 'x'], ['metrics', []]]) as never),
     ];
+    const details: string[] = [];
     for (const bytes of cases) {
       const r = decodeBatch(bytes);
       expect(r.ok).toBe(false);
-      if (!r.ok) expect(r.error.type).toBe('malformed');
+      if (!r.ok) {
+        expect(r.error.type).toBe('malformed');
+        details.push(r.error.detail);
+      }
     }
+    expect(details[2]).toMatch(/cut short/);
+    expect(details[3]).toMatch(/fewer samples than n/);
+    expect(details[4]).toMatch(/unexpected key "t0"/);
     fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
       decodeBatch(bytes);
       return true;

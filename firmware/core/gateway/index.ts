@@ -1,4 +1,4 @@
-export { backoffMs, transition, type ConnState } from './connection.js';
-export { createGateway, type Gateway, type GatewayEffect, type GatewayEvent, type GatewayStats, type Publish } from './gateway.js';
+export { backoffMs, BOOTING, isLive, step, type Mode, type Session, type SessionEvent } from './mode.js';
+export { createGateway, type Gateway } from './gateway.js';
+export type { GatewayEffect, GatewayEvent, GatewayStats, Publish } from './effects.js';
 export type { GatewayConfig, GatewayPorts, KeyValueStore } from './ports.js';
-export { hostStateTopic, idProblem, topic, trustTopic, type Channel } from './topics.js';

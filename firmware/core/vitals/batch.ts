@@ -4,12 +4,17 @@
  * A column holds its samples as scaled integers (value = integer x 10^scale), delta-coded against the
  * previous sample, zigzag-mapped and written as LEB128 varints: a heart rate that moves a little costs
  * one byte a sample. A zero delta is followed by a varint counting the further zero deltas that come
- * straight after it, so a value that holds (NIBP between cuff cycles, a pump rate) costs two bytes a run. Missing samples (a probe off, NIBP not yet measured) are marked in a bitmap and take no
- * room in the values. Units and scales are written only where they differ from the metric's defaults
- * (metrics.ts). The whole batch is CBOR under Vigil's profile; docs/protocol.md gives the CDDL.
+ * straight after it, so a value that holds (NIBP between cuff cycles, a pump rate) costs two bytes a
+ * run. Missing samples (a probe off, NIBP not yet measured) are marked in a bitmap and take no room in
+ * the values. Units, scales and sample intervals are written only where they differ from the metric's
+ * (metrics.ts) or the batch's defaults; map keys are small integers and an MDC code of partition 2
+ * (SCADA) takes 3 bytes, so a one-second batch stays small. The whole batch is CBOR under Vigil's
+ * profile, and it is the record the gateway stores in flash and the host stores as it arrives;
+ * docs/protocol.md gives the CDDL (written from `batchBody` below).
  */
 import { decode, encode, type CborValue } from '../cbor/index.js';
 import type { Result } from '../cbor/errors.js';
+import { array, bytes, int, isProblem, literal, map, named, opt, req, text, uint, type Schema } from '../protocol/schema.js';
 import { metricByMdc } from './metrics.js';
 
 export type Clock = 'utc' | 'boot';
@@ -56,7 +61,37 @@ function putVarint(out: number[], v: number): void {
   out.push(v);
 }
 
-function encodeColumn(c: Column): Map<string, CborValue> {
+/** MDC codes of partition 2 (SCADA) are written XOR this, so they fit 16 bits (3 bytes of CBOR). */
+const MDC_SCADA = 0x20000;
+const MAX_COLUMNS = 32;
+
+export const column = named(
+  'column',
+  map({
+    mdc: req(uint(), 'MDC code XOR 0x20000: partition 2 (SCADA) codes fit 16 bits', 1),
+    v: req(bytes(undefined, 8192), 'samples: zigzag LEB128 varints of deltas of scaled integers; a 0 is followed by a varint counting further 0 deltas', 2),
+    dt: opt(uint(86_400_000), "ms between samples, when not the batch's", 3),
+    unit: opt(text(24), "UCUM, when not the metric's default", 4),
+    scale: opt(int(-9, 9), "value = integer * 10^scale, when not the metric's default", 5),
+    gaps: opt(bytes(undefined, 512), 'bitmap, bit i set: sample i missing (takes no room in v)', 6),
+    n: opt(uint(MAX_SAMPLES), 'number of samples, with gaps', 7),
+  }),
+);
+
+export const batchBody = named(
+  'batch-body',
+  map({
+    t0: req(uint(), 'time-ms of the first sample', 1),
+    boot: opt(literal(1), 'present when t0 counts from boot (clock "boot"); absent: UTC', 2),
+    serial: req(text(64), 'device serial', 3),
+    columns: req(array(column, MAX_COLUMNS, 1), 'one per metric', 4),
+    dt: req(uint(86_400_000), 'ms between samples, for every column that gives none', 5),
+  }),
+);
+
+type ColumnMap = typeof column extends Schema<infer T> ? T : never;
+
+function encodeColumn(c: Column, batchDt: number): ColumnMap {
   const factor = Math.pow(10, -c.scale);
   const bytes: number[] = [];
   const gaps = new Uint8Array(Math.ceil(c.values.length / 8));
@@ -71,13 +106,14 @@ function encodeColumn(c: Column): Map<string, CborValue> {
     }
   };
   c.values.forEach((v, i) => {
-    if (v === null) {
+    const scaled = v === null ? NaN : Math.round(v * factor);
+    // a value no integer at this scale holds is not a sample: missing (the gateway's boundary checks
+    // ranges first, with an event, so this is only a last guard that keeps the codec total)
+    if (!Number.isSafeInteger(scaled)) {
       gaps[i >> 3] = gaps[i >> 3]! | (1 << (i & 7));
       anyGap = true;
       return;
     }
-    const scaled = Math.round(v * factor);
-    if (!Number.isSafeInteger(scaled)) throw new RangeError(`sample ${v} of MDC ${c.mdc} does not fit at scale ${c.scale}`);
     if (scaled === prev) {
       zeros++;
     } else {
@@ -88,111 +124,110 @@ function encodeColumn(c: Column): Map<string, CborValue> {
   });
   flushZeros();
   const spec = metricByMdc(c.mdc);
-  const m = new Map<string, CborValue>([['mdc', c.mdc], ['v', Uint8Array.from(bytes)]]);
-  if (spec === undefined || spec.unit !== c.unit) m.set('unit', c.unit);
-  if (spec === undefined || spec.scale !== c.scale) m.set('scale', c.scale);
-  m.set('dt', c.dt);
-  if (anyGap) {
-    m.set('gaps', gaps);
-    m.set('n', c.values.length);
-  }
-  return m;
+  return {
+    mdc: c.mdc ^ MDC_SCADA,
+    v: Uint8Array.from(bytes),
+    ...(c.dt !== batchDt ? { dt: c.dt } : {}),
+    ...(spec === undefined || spec.unit !== c.unit ? { unit: c.unit } : {}),
+    ...(spec === undefined || spec.scale !== c.scale ? { scale: c.scale } : {}),
+    ...(anyGap ? { gaps, n: c.values.length } : {}),
+  };
 }
 
+/** The most common sample interval among the columns: the batch's default. */
+function commonDt(columns: readonly Column[]): number {
+  const counts = new Map<number, number>();
+  let best = columns[0]?.dt ?? 1000;
+  for (const c of columns) {
+    const n = (counts.get(c.dt) ?? 0) + 1;
+    counts.set(c.dt, n);
+    if (n > (counts.get(best) ?? 0)) best = c.dt;
+  }
+  return best;
+}
+
+/** The one encode of a batch: its bytes go to flash, then on the wire as they are. Never throws for a well-typed batch. */
 export function encodeBatch(b: VitalsBatch): Uint8Array {
+  const dt = commonDt(b.columns);
   return encode(
-    new Map<string, CborValue>([
-      ['t0', b.t0],
-      ['clock', b.clock],
-      ['serial', b.serial],
-      ['metrics', b.columns.map(encodeColumn)],
-    ]),
+    batchBody.toCbor({
+      t0: b.t0,
+      ...(b.clock === 'boot' ? { boot: 1 as const } : {}),
+      serial: b.serial,
+      columns: b.columns.map((c) => encodeColumn(c, dt)),
+      dt,
+    }),
   );
 }
 
 export function decodeBatch(bytes: Uint8Array): Result<VitalsBatch, VitalsError> {
-  const r = decode(bytes, { maxDepth: 4, maxLength: 4096 });
-  if (!r.ok) return { ok: false, error: { type: 'malformed', detail: `CBOR: ${r.error.type}` } };
+  const r = decode(bytes, { maxDepth: 4, maxLength: 8192 });
+  if (!r.ok) return { ok: false, error: { type: 'malformed', detail: `CBOR: ${r.error.message} (at byte ${r.error.offset})` } };
   return batchFromMap(r.value);
 }
 
-/** The batch in an already decoded map (a record's other keys, such as bootId and seq, are left alone). */
+/** The batch in an already decoded value. */
 export function batchFromMap(m: CborValue): Result<VitalsBatch, VitalsError> {
   const bad = (detail: string) => ({ ok: false as const, error: { type: 'malformed' as const, detail } });
-  if (!(m instanceof Map)) return bad('a batch is a map');
-  const t0 = m.get('t0');
-  const clock = m.get('clock');
-  const serial = m.get('serial');
-  const metrics = m.get('metrics');
-  if (typeof t0 !== 'number' || !Number.isSafeInteger(t0) || t0 < 0) return bad('t0 must be a time in ms');
-  if (clock !== 'utc' && clock !== 'boot') return bad('clock must be "utc" or "boot"');
-  if (typeof serial !== 'string' || serial.length === 0) return bad('serial is required');
-  if (!Array.isArray(metrics)) return bad('metrics must be an array');
+  const body = batchBody.parse(m, 'batch');
+  if (isProblem(body)) return bad(body.detail);
   const columns: Column[] = [];
-  for (const [i, c] of (metrics as readonly CborValue[]).entries()) {
-    if (!(c instanceof Map)) return bad(`metrics[${i}] is not a map`);
-    const mdc = c.get('mdc');
-    const v = c.get('v');
-    const dt = c.get('dt');
-    if (typeof mdc !== 'number' || !Number.isSafeInteger(mdc) || mdc < 0 || !(v instanceof Uint8Array) || typeof dt !== 'number' || !Number.isSafeInteger(dt) || dt <= 0) {
-      return bad(`metrics[${i}] needs mdc, v and dt`);
-    }
+  for (const [i, c] of body.columns.entries()) {
+    const mdc = c.mdc ^ MDC_SCADA;
     const spec = metricByMdc(mdc);
-    const unit = c.get('unit') ?? spec?.unit;
-    const scale = c.get('scale') ?? spec?.scale;
-    if (typeof unit !== 'string' || typeof scale !== 'number' || !Number.isSafeInteger(scale) || scale < -9 || scale > 9) {
-      return bad(`metrics[${i}] (MDC ${mdc}) needs a unit and scale`);
-    }
-    const gaps = c.get('gaps');
-    const n = c.get('n');
-    if ((gaps === undefined) !== (n === undefined) || (gaps !== undefined && !(gaps instanceof Uint8Array)) || (n !== undefined && (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n > MAX_SAMPLES))) {
-      return bad(`metrics[${i}]: gaps and n go together`);
-    }
-    // varints → scaled integers
-    const present: number[] = [];
-    let prev = 0;
-    let acc = 0;
-    let mul = 1;
-    let repeat = false; // the next varint counts further zero deltas
-    for (let k = 0; k < v.length; k++) {
-      const byte = v[k]!;
-      acc += (byte & 0x7f) * mul;
-      mul *= 0x80;
-      if (mul > 2 ** 56) return bad(`metrics[${i}]: a varint is too long`);
-      if ((byte & 0x80) !== 0) continue;
-      if (repeat) {
-        if (present.length + acc > MAX_SAMPLES) return { ok: false, error: { type: 'out-of-range', detail: `metrics[${i}]: more than ${MAX_SAMPLES} samples` } };
-        for (let z = 0; z < acc; z++) present.push(prev);
-        repeat = false;
-      } else if (acc === 0) {
-        present.push(prev);
-        repeat = true;
-      } else {
-        prev += unzigzag(acc);
-        if (!Number.isSafeInteger(prev)) return bad(`metrics[${i}]: a sample overflows`);
-        present.push(prev);
-      }
-      if (present.length > MAX_SAMPLES) return { ok: false, error: { type: 'out-of-range', detail: `metrics[${i}]: more than ${MAX_SAMPLES} samples` } };
-      acc = 0;
-      mul = 1;
-    }
-    if (mul !== 1 || repeat) return bad(`metrics[${i}]: the samples are cut short`);
-    const total = n === undefined ? present.length : (n as number);
-    const gapBits = gaps as Uint8Array | undefined;
-    const values: Array<number | null> = [];
-    let p = 0;
-    for (let k = 0; k < total; k++) {
-      const missing = gapBits !== undefined && ((gapBits[k >> 3] ?? 0) >> (k & 7)) & 1;
-      if (missing) values.push(null);
-      else {
-        const x = present[p++];
-        if (x === undefined) return bad(`metrics[${i}]: fewer samples than n`);
-        values.push(scale < 0 ? x / Math.pow(10, -scale) : x * Math.pow(10, scale));
-      }
-    }
-    if (p !== present.length) return bad(`metrics[${i}]: more samples than n`);
-    if (values.length > MAX_SAMPLES) return { ok: false, error: { type: 'out-of-range', detail: `metrics[${i}]: more than ${MAX_SAMPLES} samples` } };
-    columns.push({ mdc, unit, scale, dt, values });
+    const unit = c.unit ?? spec?.unit;
+    const scale = c.scale ?? spec?.scale;
+    if (unit === undefined || scale === undefined) return bad(`batch.columns[${i}] (MDC ${mdc}): an unknown metric needs its unit and scale`);
+    if ((c.gaps === undefined) !== (c.n === undefined)) return bad(`batch.columns[${i}]: gaps and n go together`);
+    const values = decodeSamples(c.v, c.gaps, c.n, scale);
+    if (typeof values === 'string') return values.startsWith('more than') ? { ok: false, error: { type: 'out-of-range', detail: `batch.columns[${i}]: ${values}` } } : bad(`batch.columns[${i}]: ${values}`);
+    columns.push({ mdc, unit, scale, dt: c.dt ?? body.dt, values });
   }
-  return { ok: true, value: { t0, clock, serial, columns } };
+  return { ok: true, value: { t0: body.t0, clock: body.boot === 1 ? 'boot' : 'utc', serial: body.serial, columns } };
+}
+
+/** Varints → values, with the gaps bitmap; a string says what is wrong. */
+function decodeSamples(v: Uint8Array, gapBits: Uint8Array | undefined, n: number | undefined, scale: number): Array<number | null> | string {
+  const present: number[] = [];
+  let prev = 0;
+  let acc = 0;
+  let mul = 1;
+  let repeat = false; // the next varint counts further zero deltas
+  for (let k = 0; k < v.length; k++) {
+    const byte = v[k]!;
+    acc += (byte & 0x7f) * mul;
+    mul *= 0x80;
+    if (mul > 2 ** 56) return 'a varint is too long';
+    if ((byte & 0x80) !== 0) continue;
+    if (repeat) {
+      if (present.length + acc > MAX_SAMPLES) return `more than ${MAX_SAMPLES} samples`;
+      for (let z = 0; z < acc; z++) present.push(prev);
+      repeat = false;
+    } else if (acc === 0) {
+      present.push(prev);
+      repeat = true;
+    } else {
+      prev += unzigzag(acc);
+      if (!Number.isSafeInteger(prev)) return 'a sample overflows';
+      present.push(prev);
+    }
+    if (present.length > MAX_SAMPLES) return `more than ${MAX_SAMPLES} samples`;
+    acc = 0;
+    mul = 1;
+  }
+  if (mul !== 1 || repeat) return 'the samples are cut short';
+  const total = n ?? present.length;
+  const values: Array<number | null> = [];
+  let p = 0;
+  for (let k = 0; k < total; k++) {
+    const missing = gapBits !== undefined && ((gapBits[k >> 3] ?? 0) >> (k & 7)) & 1;
+    if (missing) values.push(null);
+    else {
+      const x = present[p++];
+      if (x === undefined) return 'fewer samples than n';
+      values.push(scale < 0 ? x / Math.pow(10, -scale) : x * Math.pow(10, scale));
+    }
+  }
+  if (p !== present.length) return 'more samples than n';
+  return values;
 }

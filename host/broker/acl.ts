@@ -8,16 +8,13 @@
  * anything outside the site. Ids that are not valid gateway ids (wildcards, `/`, `$`, control
  * characters, anything but a-z 0-9 -) never get an identity at all.
  */
-import { idProblem } from '../../firmware/core/protocol/topics.js';
+import { GATEWAY_PUBLISHES, GATEWAY_SUBSCRIBES, hostStateTopic, idProblem, siteRoot as protocolRoot, trustTopic } from '../../firmware/core/protocol/index.js';
+
+export { GATEWAY_PUBLISHES, GATEWAY_SUBSCRIBES } from '../../firmware/core/protocol/index.js';
 
 export const HOST_USER = 'host';
 
 export type Identity = { readonly kind: 'host' } | { readonly kind: 'gateway'; readonly id: string };
-
-/** The gateway → host channels a gateway may publish on its own prefix. */
-export const GATEWAY_PUBLISHES: readonly string[] = ['state', 'vitals', 'history', 'event', 'cmd/result'];
-/** The host → gateway channels a gateway may subscribe to on its own prefix. */
-export const GATEWAY_SUBSCRIBES: readonly string[] = ['cmd', 'ack'];
 
 /** The identity a broker username stands for, or why it stands for none. */
 export function identityOf(username: string): Identity | { readonly refused: string } {
@@ -29,8 +26,9 @@ export function identityOf(username: string): Identity | { readonly refused: str
   return problem === undefined ? { kind: 'gateway', id: username } : { refused: problem };
 }
 
+/** The site's topic prefix, with its trailing slash. */
 function siteRoot(site: string): string {
-  return `vigil/v1/${site}/`;
+  return `${protocolRoot(site)}/`;
 }
 
 /** Whether `who` may publish on `topic` (a concrete topic: wildcards are never valid here). */
@@ -38,7 +36,7 @@ export function mayPublish(who: Identity, site: string, topic: string): boolean 
   if (topic.includes('+') || topic.includes('#') || topic.startsWith('$')) return false;
   if (who.kind === 'host') return topic.startsWith(siteRoot(site)) && topic.length > siteRoot(site).length;
   const prefix = `${siteRoot(site)}${who.id}/`;
-  return topic.startsWith(prefix) && GATEWAY_PUBLISHES.includes(topic.slice(prefix.length));
+  return topic.startsWith(prefix) && (GATEWAY_PUBLISHES as readonly string[]).includes(topic.slice(prefix.length));
 }
 
 /** Whether `who` may subscribe with `filter` (which may hold wildcards). */
@@ -50,9 +48,9 @@ export function maySubscribe(who: Identity, site: string, filter: string): boole
     return wellFormed(filter);
   }
   if (filter.includes('+') || filter.includes('#')) return false;
-  if (filter === `${siteRoot(site)}host/state` || filter === `${siteRoot(site)}trust`) return true;
+  if (filter === hostStateTopic(site) || filter === trustTopic(site)) return true;
   const prefix = `${siteRoot(site)}${who.id}/`;
-  return filter.startsWith(prefix) && GATEWAY_SUBSCRIBES.includes(filter.slice(prefix.length));
+  return filter.startsWith(prefix) && (GATEWAY_SUBSCRIBES as readonly string[]).includes(filter.slice(prefix.length));
 }
 
 /** MQTT's filter rules: `#` only last and alone in its level, `+` alone in its level. */

@@ -7,7 +7,8 @@
  * provisioned gateway could connect with another gateway's client id and end that session (it still
  * cannot publish or read on the other's topics). The embedded broker refuses it.
  */
-import { GATEWAY_PUBLISHES, GATEWAY_SUBSCRIBES, HOST_USER } from './acl.js';
+import { GATEWAY_PUBLISHES, GATEWAY_SUBSCRIBES, hostStateTopic, siteRoot, trustTopic } from '../../firmware/core/protocol/index.js';
+import { HOST_USER } from './acl.js';
 
 export interface MosquittoOptions {
   readonly site: string;
@@ -24,7 +25,7 @@ export interface MosquittoOptions {
 }
 
 export function mosquittoAcl(site: string): string {
-  const root = `vigil/v1/${site}`;
+  const root = siteRoot(site);
   return [
     '# Vigil: deny by default. Written by `vigil broker-config mosquitto`; edit the host, not this file.',
     '# The host may use everything under its site.',
@@ -35,8 +36,8 @@ export function mosquittoAcl(site: string): string {
     '# reads only its own cmd and ack, and the site-wide host/state and trust list.',
     ...GATEWAY_PUBLISHES.map((c) => `pattern write ${root}/%u/${c}`),
     ...GATEWAY_SUBSCRIBES.map((c) => `pattern read ${root}/%u/${c}`),
-    `pattern read ${root}/host/state`,
-    `pattern read ${root}/trust`,
+    `pattern read ${hostStateTopic(site)}`,
+    `pattern read ${trustTopic(site)}`,
     '',
   ].join('\n');
 }

@@ -10,6 +10,7 @@ import { WebSocket } from 'ws';
 import mqtt from 'mqtt';
 import { randomBytes } from 'node:crypto';
 import { dropRecord } from '../support/records.js';
+import { topic } from '../../firmware/core/protocol/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
 import { verifyAudit } from '../../host/audit.js';
@@ -179,7 +180,7 @@ describe('gaps and retention', () => {
   it('stores the gaps a gateway reports from its drop counter, shows them, and raises a technical alarm', async () => {
     const c = await mqtt.connectAsync(host.brokerUrl, { clientId: `vigil-${paths.site}-gw-drop`, username: 'gw-drop', password: provision(paths, 'gw-drop'), reconnectPeriod: 0 });
     const b = new Uint8Array(randomBytes(16));
-    await c.publishAsync(`vigil/v1/${paths.site}/gw-drop/history`, Buffer.from(dropRecord({ bootId: b, seq: 30, lowWater: [b, 0], dropped: 30, ranges: [[b, 0, 29]] })), { qos: 1 });
+    await c.publishAsync(topic(paths.site, 'gw-drop', 'history'), Buffer.from(dropRecord({ bootId: b, seq: 30, lowWater: [b, 0], dropped: 30, ranges: [[b, 0, 29]] })), { qos: 1 });
     await until('gap stored', () => host.db.prepare("SELECT count(*) AS n FROM gaps WHERE gateway = 'gw-drop'").pluck().get() === 1);
     const gaps = await api('ana', 'GET', '/api/gateways/gw-drop/gaps');
     expect(gaps.json).toEqual([expect.objectContaining({ first: 0, last: 29, records: 30 })]);

@@ -8,6 +8,7 @@ import { rmSync } from 'node:fs';
 import mqtt from 'mqtt';
 import fc from 'fast-check';
 import { encode } from '../../firmware/core/cbor/index.js';
+import { encodeEvent, topic, type Channel } from '../../firmware/core/protocol/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Host } from '../../host/service.js';
 import type { SitePaths } from '../../host/site.js';
@@ -111,7 +112,7 @@ describe('host ingest through the embedded broker', () => {
   it('answers malformed payloads of every kind on every channel with an error event and a counter, and keeps ingesting', async () => {
     const secret = provision(paths, 'gw-x');
     const c = await mqtt.connectAsync(host.brokerUrl, { clientId: `vigil-${paths.site}-gw-x`, username: 'gw-x', password: secret, reconnectPeriod: 0 });
-    const bad: Array<[string, Uint8Array]> = [
+    const bad: Array<[Channel, Uint8Array]> = [
       ['vitals', new Uint8Array([0xff, 0x00])],
       ['history', encode([1, 2, 3])],
       ['state', encode(new Map([['online', 'yes']]))],
@@ -119,12 +120,12 @@ describe('host ingest through the embedded broker', () => {
       ['event', encode(new Map([['class', 'made-up']]))],
       ['cmd/result', encode('nope')],
     ];
-    for (const [ch, p] of bad) await c.publishAsync(`vigil/v1/${paths.site}/gw-x/${ch}`, Buffer.from(p), { qos: 1 });
+    for (const [ch, p] of bad) await c.publishAsync(topic(paths.site, 'gw-x', ch), Buffer.from(p), { qos: 1 });
     // and a fuzz run of random payloads on the gateway's channels
     const payloads = fc.sample(fc.uint8Array({ maxLength: 200 }), { numRuns: 300, seed: 11 });
-    const channels = ['vitals', 'history', 'state', 'event', 'cmd/result'];
-    for (const [i, p] of payloads.entries()) c.publish(`vigil/v1/${paths.site}/gw-x/${channels[i % channels.length]}`, Buffer.from(p), { qos: 1 });
-    await c.publishAsync(`vigil/v1/${paths.site}/gw-x/event`, Buffer.from(randomBytes(8)), { qos: 1 });
+    const channels: Channel[] = ['vitals', 'history', 'state', 'event', 'cmd/result'];
+    for (const [i, p] of payloads.entries()) c.publish(topic(paths.site, 'gw-x', channels[i % channels.length]!), Buffer.from(p), { qos: 1 });
+    await c.publishAsync(topic(paths.site, 'gw-x', 'event'), Buffer.from(randomBytes(8)), { qos: 1 });
     await until('every bad payload counted', () => Object.values(host.counters.refused).reduce((a, b) => a + b, 0) >= bad.length + 300);
     for (const ch of channels) expect(host.counters.refused[ch]).toBeGreaterThan(0);
     const events = host.db.prepare("SELECT detail FROM events WHERE gateway = 'gw-x' AND code = 'host-refused-payload'").all() as Array<{ detail: string }>;
@@ -132,10 +133,10 @@ describe('host ingest through the embedded broker', () => {
     expect(JSON.parse(events[0]!.detail)).toHaveProperty('error');
     // a flood of events from one gateway is cut off, counted, and stores at most the allowed number
     const storedBefore = host.db.prepare("SELECT count(*) FROM events WHERE gateway = 'gw-x' AND code = 'flood-test'").pluck().get() as number;
-    const ev = encode(new Map<string, unknown>([['bootId', new Uint8Array(16)], ['t', 1], ['clock', 'boot'], ['class', 'technical'], ['code', 'flood-test'], ['priority', 'info'], ['detail', new Map()]]) as never);
+    const ev = encodeEvent({ bootId: new Uint8Array(16), t: 1, clock: 'boot', class: 'technical', code: 'flood-test', priority: 'info', detail: new Map() });
     const refusedBefore = host.counters.refused.event ?? 0;
     const floodStored = () => (host.db.prepare("SELECT count(*) FROM events WHERE gateway = 'gw-x' AND code = 'flood-test'").pluck().get() as number) - storedBefore;
-    for (let i = 0; i < 300; i++) c.publish(`vigil/v1/${paths.site}/gw-x/event`, Buffer.from(ev), { qos: 1 });
+    for (let i = 0; i < 300; i++) c.publish(topic(paths.site, 'gw-x', 'event'), Buffer.from(ev), { qos: 1 });
     await until('every flood event stored or refused', () => floodStored() + (host.counters.refused.event ?? 0) - refusedBefore === 300);
     // at most 100 per 10 s window; the flood may straddle two windows
     expect(floodStored()).toBeLessThanOrEqual(200);

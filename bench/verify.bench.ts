@@ -110,7 +110,7 @@ export async function benchVerify(): Promise<string> {
 
   const gate = await bundleSize('../firmware/core/command/index.ts', false);
   const gateMin = await bundleSize('../firmware/core/command/index.ts', true);
-  const withVerifier = await bundleSize('../firmware/crypto/ed25519.ts', true);
+  const withVerifier = await bundleSize('../firmware/platform/node/ed25519.ts', true);
 
   return [
     `A whole signed command (${whole.bytes} bytes, COSE_Sign1) through the gate with the host verifier, against raw node:crypto verify of the same signature, CPU time over 8 interleaved rounds (ops per CPU second)`,

@@ -1,15 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEVICE_KINDS, type DeviceKind, type DeviceProfile } from '../../firmware/core/command/index.js';
-import { ed25519Verify } from '../../firmware/crypto/ed25519.js';
-import { simulatedDeviceOnLine } from '../../firmware/platform/node/device-line.js';
-import { FileFlash } from '../../firmware/platform/node/file-flash.js';
-import { knownModels, loadProfile } from '../../firmware/platform/node/profiles.js';
-import { startNodeGateway } from '../../firmware/platform/node/runtime.js';
-import { FileStore } from '../../firmware/platform/node/store.js';
+import { DEVICE_KINDS, type DeviceKind } from '../../firmware/core/command/index.js';
 import { parsePublicKey } from '../../host/signing/keys.js';
+import { startSimulatedGateway } from '../../simulator/gateway.js';
 import { required, siteAndGateway } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 
@@ -47,17 +40,20 @@ export const gatewayCommand: Command = {
       return n;
     };
     const dir = values['data-dir'] ?? join('.vigil', gateway);
-    mkdirSync(dir, { recursive: true });
-    const profiles = new Map<string, DeviceProfile>(knownModels().map((m) => [m, loadProfile(m)]));
-    const device = simulatedDeviceOnLine({ kind, serial: values.serial ?? `${kind.toUpperCase()}-${gateway}`, seed: Date.now() % 100_000, faults: { loss: rate(values.loss, '--loss'), corrupt: rate(values.corrupt, '--corrupt'), duplicate: 0 } });
-    const gw = startNodeGateway({
-      config: { site, gateway, firmware: '0.1.0', rootKey: parsePublicKey(required(values.root, '--root')), profiles },
-      ports: { flash: new FileFlash(join(dir, 'vitals.flash'), 240), store: new FileStore(join(dir, 'store.json')), verify: ed25519Verify, random: (n) => new Uint8Array(randomBytes(n)) },
+    const sim = startSimulatedGateway({
+      site,
+      id: gateway,
+      kind,
+      rootKey: parsePublicKey(required(values.root, '--root')),
       brokerUrl: required(values.broker, '--broker'),
       ...(values.username === undefined ? {} : { username: values.username }),
       ...(values.password === undefined ? {} : { password: values.password }),
-      serial: device.port,
+      ...(values.serial === undefined ? {} : { serial: values.serial }),
+      seed: Date.now() % 100_000,
+      faults: { loss: rate(values.loss, '--loss'), corrupt: rate(values.corrupt, '--corrupt'), duplicate: 0 },
+      dataDir: dir,
     });
+    const gw = sim.gw;
     console.error(`gateway ${site}/${gateway} with a simulated ${kind}; flash and state in ${dir}; Ctrl-C stops`);
     let last = '';
     const status = setInterval(() => {
@@ -71,8 +67,7 @@ export const gatewayCommand: Command = {
       process.once('SIGTERM', resolve);
     });
     clearInterval(status);
-    device.stop();
-    await gw.stop();
+    await sim.stop();
     return 0;
   },
 };

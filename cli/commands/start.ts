@@ -2,17 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { DeviceKind, DeviceProfile } from '../../firmware/core/command/index.js';
-import { ed25519Verify } from '../../firmware/crypto/ed25519.js';
-import { simulatedDeviceOnLine, type DeviceOnLine } from '../../firmware/platform/node/device-line.js';
-import { FileFlash } from '../../firmware/platform/node/file-flash.js';
-import { knownModels, loadProfile } from '../../firmware/platform/node/profiles.js';
-import { startNodeGateway, type NodeGateway } from '../../firmware/platform/node/runtime.js';
-import { FileStore } from '../../firmware/platform/node/store.js';
+import type { DeviceKind } from '../../firmware/core/command/index.js';
 import { BrokerPortTaken } from '../../host/broker/embedded.js';
 import { issueSecret } from '../../host/broker/passwd.js';
 import { startHost, type Host } from '../../host/service.js';
 import { initSite, readSite } from '../../host/site.js';
+import { startSimulatedGateway, type SimulatedGateway } from '../../simulator/gateway.js';
 import { wholeNumber } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 
@@ -76,22 +71,9 @@ export const startCommand: Command = {
       writeFileSync(join(dir, 'demo-logins.txt'), logins.join('\n') + '\n', { mode: 0o600 });
     }
 
-    const profiles = new Map<string, DeviceProfile>(knownModels().map((m) => [m, loadProfile(m)]));
-    const running: Array<{ id: string; kind: DeviceKind; gw: NodeGateway; device: DeviceOnLine }> = [];
-    for (const [id, kind] of WARD) {
-      const gdir = join(dir, 'ward', id);
-      mkdirSync(gdir, { recursive: true });
-      const device = simulatedDeviceOnLine({ kind, serial: `${kind.toUpperCase()}-${id}`, seed: running.length + 1, faults: { loss: 0.001, corrupt: 0.0005, duplicate: 0 } });
-      const gw = startNodeGateway({
-        config: { site: site.site, gateway: id, firmware: '0.1.0', rootKey: site.rootPublicKey, profiles },
-        ports: { flash: new FileFlash(join(gdir, 'vitals.flash'), 240), store: new FileStore(join(gdir, 'store.json')), verify: ed25519Verify, random: (n) => new Uint8Array(randomBytes(n)) },
-        brokerUrl: host.brokerUrl,
-        username: id,
-        password: issueSecret(site.passwdFile, id),
-        serial: device.port,
-      });
-      running.push({ id, kind, gw, device });
-    }
+    const running: SimulatedGateway[] = WARD.map(([id, kind], i) =>
+      startSimulatedGateway({ site: site.site, id, kind, rootKey: site.rootPublicKey, brokerUrl: host.brokerUrl, username: id, password: issueSecret(site.passwdFile, id), dataDir: join(dir, 'ward', id), seed: i + 1, faults: { loss: 0.001, corrupt: 0.0005, duplicate: 0 } }),
+    );
 
     console.log(`Vigil site ${site.site}: broker ${host.brokerUrl}, API ${host.httpUrl} (docs/api.md), ${running.length} gateways with simulated devices; data in ${dir}/`);
     if (logins.length > 0) console.log(`Demo logins (shown once; also in ${join(dir, 'demo-logins.txt')}):\n  ${logins.join('\n  ')}`);
@@ -110,10 +92,7 @@ export const startCommand: Command = {
     });
     clearInterval(timer);
     status();
-    for (const r of running) {
-      r.device.stop();
-      await r.gw.stop();
-    }
+    for (const r of running) await r.stop();
     await host.close();
     return 0;
   },

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { acceptTrustList, createCommandGate, NONCE_BYTES, type SettingValue } from '../../firmware/core/command/index.js';
 import { toHex } from '../../firmware/core/hex.js';
-import { ed25519Verify } from '../../firmware/crypto/ed25519.js';
+import { ed25519Verify } from '../../firmware/platform/node/ed25519.js';
 import { loadGateState, saveGateState } from '../../firmware/platform/node/gate-state-file.js';
 import { loadProfile } from '../../firmware/platform/node/profiles.js';
 import { parsePublicKey } from '../../host/signing/keys.js';

@@ -32,7 +32,7 @@ import {
   type TrustListContent,
 } from '../../firmware/core/command/index.js';
 import { fromHex } from '../../firmware/core/hex.js';
-import { ed25519Verify } from '../../firmware/crypto/ed25519.js';
+import { ed25519Verify } from '../../firmware/platform/node/ed25519.js';
 import type { PropertyReport } from './cbor-properties.js';
 import { claims, GATEWAY, keys, NOW, profile, SERIAL, trustList } from './command-cases.js';
 

@@ -21,7 +21,7 @@ import {
   type SigningKey,
   type TrustList,
 } from '../../firmware/core/command/index.js';
-import { ed25519Verify } from '../../firmware/crypto/ed25519.js';
+import { ed25519Verify } from '../../firmware/platform/node/ed25519.js';
 import pumpProfile from '../../firmware/profiles/generic-pump-v1.json' with { type: 'json' };
 import { testKey } from './keys.js';
 

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { createCommandGate, signCommand, type CommandGate, type GateState } from '../../firmware/core/command/index.js';
-import { ed25519Verify } from '../../firmware/crypto/ed25519.js';
+import { ed25519Verify } from '../../firmware/platform/node/ed25519.js';
 import { claims, GATEWAY, keys, NOW, profile, SERIAL, trustList } from './command-cases.js';
 import type { PropertyReport } from './cbor-properties.js';
 

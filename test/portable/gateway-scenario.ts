@@ -14,7 +14,7 @@ import { createGateway, type GatewayEffect, type KeyValueStore } from '../../fir
 import { encodeAck, encodeHostState, hostStateTopic, parseCommandResult, parseEvent, parseHistory, parseState, parseTopic, parseVitals, topic, trustTopic } from '../../firmware/core/protocol/index.js';
 import { crc32 } from '../../firmware/core/log/crc32.js';
 import { toHex } from '../../firmware/core/hex.js';
-import { ed25519Verify } from '../../firmware/crypto/ed25519.js';
+import { ed25519Verify } from '../../firmware/platform/node/ed25519.js';
 import { NorFlash } from '../../firmware/platform/node/nor-flash.js';
 import monitorProfile from '../../firmware/profiles/generic-monitor-v1.json' with { type: 'json' };
 import { createLine, mulberry32 } from '../../simulator/line.js';

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../firmware/core/hex.js';
-import { ed25519Verify } from '../../firmware/crypto/ed25519.js';
+import { ed25519Verify } from '../../firmware/platform/node/ed25519.js';
 import { parseCose } from '../../firmware/core/command/index.js';
 import cose from '../vectors/cose-eddsa-sig-01.json' with { type: 'json' };
 import { sigVectors } from '../portable/ed25519-vectors.js';

@@ -8,7 +8,7 @@ import { parseProfile, type DeviceProfile } from '../../firmware/core/command/in
 import { createLink } from '../../firmware/core/device/link.js';
 import { createGateway, type GatewayConfig, type GatewayEffect } from '../../firmware/core/gateway/index.js';
 import { parseEvent } from '../../firmware/core/protocol/index.js';
-import { ed25519Verify } from '../../firmware/crypto/ed25519.js';
+import { ed25519Verify } from '../../firmware/platform/node/ed25519.js';
 import { NorFlash } from '../../firmware/platform/node/nor-flash.js';
 import { MemoryStore } from '../../firmware/platform/node/store.js';
 import monitorProfile from '../../firmware/profiles/generic-monitor-v1.json' with { type: 'json' };

@@ -3,18 +3,16 @@
  * provisioned gateways, the host service with its embedded aedes broker (or an external broker), and
  * Node-platform gateways with simulated devices that log in with their provisioned secrets.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DeviceKind, DeviceProfile } from '../../firmware/core/command/index.js';
-import { ed25519Verify } from '../../firmware/crypto/ed25519.js';
-import { simulatedDeviceOnLine, type DeviceOnLine } from '../../firmware/platform/node/device-line.js';
-import { NorFlash } from '../../firmware/platform/node/nor-flash.js';
-import { knownModels, loadProfile } from '../../firmware/platform/node/profiles.js';
-import { startNodeGateway, type NodeGateway } from '../../firmware/platform/node/runtime.js';
-import { MemoryStore } from '../../firmware/platform/node/store.js';
+import type { DeviceKind } from '../../firmware/core/command/index.js';
 import type { GatewayConfig } from '../../firmware/core/gateway/index.js';
+import { NorFlash } from '../../firmware/platform/node/nor-flash.js';
+import type { NodeGateway } from '../../firmware/platform/node/runtime.js';
+import { MemoryStore } from '../../firmware/platform/node/store.js';
+import type { DeviceOnLine } from '../../simulator/device-line.js';
+import { startSimulatedGateway } from '../../simulator/gateway.js';
 import { issueSecret } from '../../host/broker/passwd.js';
 import { startHost, type Host, type HostOptions } from '../../host/service.js';
 import { initSite, type SitePaths } from '../../host/site.js';
@@ -72,24 +70,32 @@ export interface TestGateway {
   readonly alarms: boolean[];
 }
 
+/**
+ * A gateway for host tests, with short batches so tests run in seconds (the defaults users get are
+ * tested in simulated time: test/unit/gateway-bugs.test.ts).
+ */
 export function startGateway(o: { site: SitePaths; id: string; kind: DeviceKind; brokerUrl: string; secret: string; seed?: number; flash?: NorFlash; store?: MemoryStore; config?: Partial<GatewayConfig>; username?: string }): TestGateway {
-  const profiles = new Map<string, DeviceProfile>(knownModels().map((m) => [m, loadProfile(m)]));
-  const device = simulatedDeviceOnLine({ kind: o.kind, serial: `${o.kind.toUpperCase()}-${o.id}`, seed: o.seed ?? 7, faults: { loss: 0, corrupt: 0, duplicate: 0 } });
   const flash = o.flash ?? new NorFlash({ sectors: 24 });
   const store = o.store ?? new MemoryStore();
   const alarms: boolean[] = [];
-  const gw = startNodeGateway({
-    config: { site: o.site.site, gateway: o.id, firmware: '0.1.0', rootKey: o.site.rootPublicKey, profiles, batchMs: 400, outageBatchMs: 400, drainEveryMs: 100, drainBatch: 4, heartbeatMs: 2000, ...o.config },
-    ports: { flash, store, verify: ed25519Verify, random: (n) => new Uint8Array(randomBytes(n)) },
+  const sim = startSimulatedGateway({
+    site: o.site.site,
+    id: o.id,
+    kind: o.kind,
+    rootKey: o.site.rootPublicKey,
     brokerUrl: o.brokerUrl,
     username: o.username ?? o.id,
     password: o.secret,
-    serial: device.port,
+    seed: o.seed ?? 7,
+    flash,
+    store,
+    firmware: '0.1.0',
+    config: { batchMs: 400, outageBatchMs: 400, drainEveryMs: 100, drainBatch: 4, heartbeatMs: 2000, ...o.config },
     onEffect: (e) => {
       if (e.type === 'alarm-output') alarms.push(e.on);
     },
   });
-  return { id: o.id, gw, device, flash, store, alarms };
+  return { id: o.id, gw: sim.gw, device: sim.device, flash, store, alarms };
 }
 
 export function provision(paths: SitePaths, id: string): string {

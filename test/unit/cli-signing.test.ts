@@ -170,7 +170,7 @@ describe('vigil keys, trust, sign, state and verify', () => {
     const [first, second] = [await versionOf('a.cbor'), await versionOf('b.cbor')];
     expect(second.issued).toBeGreaterThan(first.issued);
     const { acceptTrustList } = await import('../../firmware/core/command/index.js');
-    const { ed25519Verify } = await import('../../firmware/crypto/ed25519.js');
+    const { ed25519Verify } = await import('../../firmware/platform/node/ed25519.js');
     expect(acceptTrustList(second.bytes, Buffer.from(pub['root']!, 'hex'), first, ed25519Verify).ok).toBe(true);
     expect(acceptTrustList(first.bytes, Buffer.from(pub['root']!, 'hex'), second, ed25519Verify)).toMatchObject({ ok: false, error: { type: 'issued-rollback' } });
   });

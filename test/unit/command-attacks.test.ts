@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { decode, type CborTag } from '../../firmware/core/cbor/index.js';
 import { parseCose, createCommandGate } from '../../firmware/core/command/index.js';
 import { toHex } from '../../firmware/core/hex.js';
-import { ed25519Verify } from '../../firmware/crypto/ed25519.js';
+import { ed25519Verify } from '../../firmware/platform/node/ed25519.js';
 import { createNodeEd25519Verify } from '../../host/crypto/ed25519.js';
 import { attackCases, runAttackProperties, submitForeign } from '../portable/command-attacks.js';
 import { GATEWAY, NOW, profile, SERIAL, trustList } from '../portable/command-cases.js';

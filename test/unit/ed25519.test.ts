@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { publicKeyProblem } from '../../firmware/core/command/index.js';
 import { fromHex } from '../../firmware/core/hex.js';
-import { ed25519Verify } from '../../firmware/crypto/ed25519.js';
+import { ed25519Verify } from '../../firmware/platform/node/ed25519.js';
 import { createNodeEd25519Verify } from '../../host/crypto/ed25519.js';
 import { runCoseVector, sigVectorMismatches, sigVectors } from '../portable/ed25519-vectors.js';
 import * as ed from '@noble/ed25519';

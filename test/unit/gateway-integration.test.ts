@@ -4,19 +4,15 @@
  * after it, in order, none lost, while live batches keep flowing during the drain.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseProfile, type DeviceProfile } from '../../firmware/core/command/index.js';
-import { ed25519Verify } from '../../firmware/crypto/ed25519.js';
 import { NorFlash } from '../../firmware/platform/node/nor-flash.js';
-import { simulatedDeviceOnLine, type DeviceOnLine } from '../../firmware/platform/node/device-line.js';
-import { startNodeGateway, type NodeGateway } from '../../firmware/platform/node/runtime.js';
-import { MemoryStore } from '../../firmware/platform/node/store.js';
-import monitorProfile from '../../firmware/profiles/generic-monitor-v1.json' with { type: 'json' };
+import type { NodeGateway } from '../../firmware/platform/node/runtime.js';
+import type { DeviceOnLine } from '../../simulator/device-line.js';
+import { startSimulatedGateway, type SimulatedGateway } from '../../simulator/gateway.js';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
 import { StandInHost } from '../support/stand-in-host.js';
 import { keys, trustList } from '../portable/command-cases.js';
 import { signCommand } from '../../firmware/core/command/index.js';
 import { topic, trustTopic } from '../../firmware/core/protocol/index.js';
-import { randomBytes } from 'node:crypto';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until(what: string, check: () => boolean, ms = 15_000): Promise<void> {
@@ -29,6 +25,7 @@ async function until(what: string, check: () => boolean, ms = 15_000): Promise<v
 
 let broker: TestBroker;
 let host: StandInHost;
+let sim: SimulatedGateway;
 let gw: NodeGateway;
 let device: DeviceOnLine;
 const alarms: boolean[] = [];
@@ -37,34 +34,29 @@ beforeAll(async () => {
   broker = await startTestBroker();
   host = new StandInHost(broker.url, 'ward-7');
   await host.start();
-  const profile = parseProfile(monitorProfile);
-  if (!profile.ok) throw new Error('profile');
-  device = simulatedDeviceOnLine({ kind: 'monitor', serial: 'MON-0001', seed: 21, faults: { loss: 0.002, corrupt: 0.001, duplicate: 0 } });
-  gw = startNodeGateway({
-    config: {
-      site: 'ward-7',
-      gateway: 'gw-bed-1',
-      firmware: '0.1.0',
-      rootKey: keys.root.publicKey,
-      profiles: new Map<string, DeviceProfile>([['generic-monitor-v1', profile.value]]),
-      batchMs: 400,
-      outageBatchMs: 400,
-      drainEveryMs: 300,
-      drainBatch: 1,
-      heartbeatMs: 2000,
-    },
-    ports: { flash: new NorFlash({ sectors: 16 }), store: new MemoryStore(), verify: ed25519Verify, random: (n) => new Uint8Array(randomBytes(n)) },
+  // short batches, so the outage fits a test (the defaults are tested in simulated time: gateway-bugs.test.ts)
+  sim = startSimulatedGateway({
+    site: 'ward-7',
+    id: 'gw-bed-1',
+    kind: 'monitor',
+    serial: 'MON-0001',
+    rootKey: keys.root.publicKey,
     brokerUrl: broker.url,
-    serial: device.port,
+    seed: 21,
+    faults: { loss: 0.002, corrupt: 0.001, duplicate: 0 },
+    flash: new NorFlash({ sectors: 16 }),
+    firmware: '0.1.0',
+    config: { batchMs: 400, outageBatchMs: 400, drainEveryMs: 300, drainBatch: 1, heartbeatMs: 2000 },
     onEffect: (e) => {
       if (e.type === 'alarm-output') alarms.push(e.on);
     },
   });
+  gw = sim.gw;
+  device = sim.device;
 });
 
 afterAll(async () => {
-  device?.stop();
-  await gw?.stop();
+  await sim?.stop();
   await host?.stop();
   await broker?.close();
 });

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { acceptTrustList, parseProfile, signTrustList, type TrustListContent } from '../../firmware/core/command/index.js';
 import { fromHex } from '../../firmware/core/hex.js';
-import { ed25519Verify } from '../../firmware/crypto/ed25519.js';
+import { ed25519Verify } from '../../firmware/platform/node/ed25519.js';
 import { keys, trustList } from '../portable/command-cases.js';
 
 const content = (over: Partial<TrustListContent> = {}): TrustListContent => ({

@@ -4,7 +4,7 @@ import { commandCases, runCommandCase } from '../portable/command-cases.js';
 import { attackCases, runAttackCase, runAttackProperties, submitForeign } from '../portable/command-attacks.js';
 import { runCommandProperties } from '../portable/command-properties.js';
 import { runCoseVector, sigVectorMismatches } from '../portable/ed25519-vectors.js';
-import { ed25519Verify } from '../../firmware/crypto/ed25519.js';
+import { ed25519Verify } from '../../firmware/platform/node/ed25519.js';
 
 serve({
   caseNames: () => commandCases().map((k) => `${k.expect}: ${k.name}`),

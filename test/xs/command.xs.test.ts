@@ -3,7 +3,7 @@
  * the pure-TS verifier, and the tamper and replay properties, each compared with Node's outcome.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ed25519Verify } from '../../firmware/crypto/ed25519.js';
+import { ed25519Verify } from '../../firmware/platform/node/ed25519.js';
 import { commandCases, runCommandCase, type CommandOutcome } from '../portable/command-cases.js';
 import { runCommandProperties } from '../portable/command-properties.js';
 import type { PropertyReport } from '../portable/cbor-properties.js';

@@ -2,10 +2,10 @@
  * A simulated device on a simulated serial line, driven by Node timers: the SerialPort the runtime
  * writes to, with byte loss and corruption in both directions (simulator/line.ts).
  */
-import type { DeviceKind } from '../../core/command/profile.js';
-import { createLine, type LineFaults } from '../../../simulator/line.js';
-import { createSimulatedDevice, type SimulatedDevice } from '../../../simulator/devices/device.js';
-import type { SerialPort } from './runtime.js';
+import type { DeviceKind } from '../firmware/core/command/profile.js';
+import { createLine, type LineFaults } from './line.js';
+import { createSimulatedDevice, type SimulatedDevice } from './devices/device.js';
+import type { SerialPort } from '../firmware/platform/node/runtime.js';
 
 export interface DeviceOnLine {
   readonly port: SerialPort;

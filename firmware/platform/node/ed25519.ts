@@ -11,7 +11,7 @@
  */
 import { etc, Point } from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
-import { ED25519_L, passesPreChecks } from '../core/command/ed25519-policy.js';
+import { ED25519_L, passesPreChecks } from '../../core/command/ed25519-policy.js';
 
 const P = 2n ** 255n - 19n;
 /** 2d, where d = -121665/121666 is the curve constant (RFC 8032 §5.1). */

@@ -19,7 +19,7 @@ import { freedEraseCut, hostileAcks, tornDrops } from '../portable/log-faults.js
 
 interface Mutant {
   readonly name: string;
-  readonly file: 'log.ts' | 'format.ts' | 'crc32.ts';
+  readonly file: 'log.ts' | 'format.ts' | 'crc32.ts' | 'spare.ts' | 'recover.ts';
   readonly find: string | RegExp;
   readonly replace: string;
   /** A harness run that must report failures for this mutant. */
@@ -60,15 +60,15 @@ async function buildMutant(m: Mutant): Promise<LogFactory> {
 const sweep = (factory: LogFactory, reorder: boolean) => exhaustiveCuts({ seed: 2, appends: 120, sectors: 3, reorder, outcomes: CUT_OUTCOMES, factory }).failures;
 
 const mutants: Mutant[] = [
-  { name: 'no-sync-per-append', file: 'log.ts', find: 'flash.sync(); // [LOG-1]', replace: '// mutant: no sync', catchWith: (f) => sweep(f, true) },
-  { name: 'no-drop-record', file: 'log.ts', find: /writeRecord\(RecordType\.drop, nextSeq\+\+, payload\); \/\/ \[LOG-3\]/, replace: 'nextSeq++; // mutant', catchWith: (f) => overflow(f) },
+  { name: 'no-sync-per-append', file: 'spare.ts', find: 'ctx.flash.sync(); // [LOG-1]', replace: '// mutant: no sync', catchWith: (f) => sweep(f, true) },
+  { name: 'no-drop-record', file: 'spare.ts', find: /writeRecord\(ctx, RecordType\.drop, ctx\.nextSeq\+\+, payload\); \/\/ \[LOG-3\]/, replace: 'ctx.nextSeq++; // mutant', catchWith: (f) => overflow(f) },
   { name: 'no-payload-crc', file: 'format.ts', find: "if (computed === crc) return 'ok';", replace: "return 'ok';", catchWith: (f) => sweep(f, false) },
   { name: 'no-header-crc', file: 'format.ts', find: 'if (computed !== stored) {\n    const bit = crc32LocateBit(12,', replace: 'if (false) {\n    const bit = crc32LocateBit(12,', catchWith: (f) => faultCampaign({ seed: 0xf1a5, scenarios: 1000, factory: f }).failures },
   { name: 'no-bit-correction', file: 'crc32.ts', find: 'if (s === 0) return -1;', replace: 'return -1;', catchWith: (f) => faultCampaign({ seed: 0xf1a5, scenarios: 1000, factory: f }).failures },
-  { name: 'no-kill-before-erase', file: 'log.ts', find: /flash\.write\(sector \* sectorSize, new Uint8Array\(KILL_BYTES\)\); \/\/ \[LOG-3\]/, replace: '// mutant: no kill', catchWith: (f) => freedEraseCut(f).failures },
-  { name: 'no-torn-tail-filler', file: 'log.ts', find: /flash\.write\(n\.sector \* sectorSize \+ from, new Uint8Array\(end - from\)\);/, replace: '// mutant: no filler', catchWith: (f) => sweep(f, false) },
-  { name: 'no-ack-clamp', file: 'log.ts', find: 't = nextSeq - 1;', replace: '// mutant: no clamp', catchWith: (f) => hostileAcks(f).failures },
-  { name: 'no-freed-mark', file: 'log.ts', find: /flash\.write\(left \* sectorSize \+ FREED_OFFSET, freedMark\);/, replace: '// mutant: no mark', catchWith: (f) => faultCampaign({ seed: 0xf1a5, scenarios: 300, factory: f }).failures.concat(freedMarkMatters(f)) },
+  { name: 'no-kill-before-erase', file: 'spare.ts', find: /ctx\.flash\.write\(sector \* ctx\.geo\.sectorSize, new Uint8Array\(KILL_BYTES\)\); \/\/ \[LOG-3\]/, replace: '// mutant: no kill', catchWith: (f) => freedEraseCut(f).failures },
+  { name: 'no-torn-tail-filler', file: 'recover.ts', find: /ctx\.flash\.write\(pos\.sector \* ctx\.geo\.sectorSize \+ from, new Uint8Array\(end - from\)\);/, replace: '// mutant: no filler', catchWith: (f) => sweep(f, false) },
+  { name: 'no-ack-clamp', file: 'log.ts', find: 't = ctx.nextSeq - 1;', replace: '// mutant: no clamp', catchWith: (f) => hostileAcks(f).failures },
+  { name: 'no-freed-mark', file: 'log.ts', find: /ctx\.flash\.write\(left \* ctx\.geo\.sectorSize \+ FREED_OFFSET, mark\);/, replace: '// mutant: no mark', catchWith: (f) => faultCampaign({ seed: 0xf1a5, scenarios: 300, factory: f }).failures.concat(freedMarkMatters(f)) },
 ];
 
 /** A long outage: the log fills and drops, then everything is drained after a reboot. */

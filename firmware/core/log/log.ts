@@ -26,30 +26,23 @@
  *   lost (stats().corrupt) and the ring goes on past it.
  * RAM does not grow with the records: a few positions, a byte per sector, a 16-entry ack table, a
  * 64-entry ring of seqs already sent live.
+ *
+ * This file is the API (open, append, next, ack, stats) over parts that each do one thing:
+ *   format.ts   the bytes on flash          crc32.ts   CRC-32 and single-bit correction
+ *   reader.ts   records of one sector       ring.ts    the ring as the boot finds it
+ *   context.ts  the open log's state        cursor.ts  moving record to record, sector to sector
+ *   spare.ts    writing, the spare, drops   recover.ts the boot scan and torn-tail repair
+ *   drop.ts     DROP record payloads
  */
 import { toHex } from '../hex.js';
-import { decodeDrop, DropBuilder, DROP_MAX } from './drop.js';
+import { atWrite, before, ours, span, type LogContext, type LowWater } from './context.js';
+import { nextRecord, nextSector as nextSectorOf, step } from './cursor.js';
+import { DROP_MAX } from './drop.js';
 import type { Flash } from './flash.js';
-import {
-  allErased,
-  alignUp,
-  BOOT_ID_BYTES,
-  BOOT_SEQ,
-  decodeSectorHeader,
-  encodeRecord,
-  encodeSectorHeader,
-  firstRecord,
-  FREED_OFFSET,
-  HEADER_BYTES,
-  KILL_BYTES,
-  RECORD_HEADER,
-  RecordType,
-  SECTOR_HEADER,
-  type RecordTypeCode,
-  type SectorHeader,
-} from './format.js';
-import { programmedEnd, readEntry, type Entry, type Geometry } from './reader.js';
-import { scanRing } from './ring.js';
+import { BOOT_ID_BYTES, BOOT_SEQ, firstRecord, FREED_OFFSET, HEADER_BYTES, RECORD_HEADER, RecordType } from './format.js';
+import type { Geometry } from './reader.js';
+import { recover, type BootScan } from './recover.js';
+import { openSector, writeRecord } from './spare.js';
 
 export { decodeDrop, type DropReport, type DroppedRange } from './drop.js';
 
@@ -80,28 +73,14 @@ export interface LogStats {
   readonly corrected: number;
 }
 
-export interface BootScan {
-  readonly sectors: number;
-  readonly liveSectors: number;
-  readonly headerReads: number;
-  readonly torn: number;
-}
+export type { BootScan } from './recover.js';
 
 export type AppendResult = { readonly ok: true; readonly seq: number } | { readonly ok: false; readonly error: 'too-large'; readonly detail: string };
 
 export type AckResult = { readonly ok: true; readonly clamped: boolean } | { readonly ok: false; readonly error: 'bad-ack'; readonly detail: string };
 
-interface Position {
-  sector: number;
-  gen: number;
-  offset: number;
-  boot: Uint8Array;
-}
-
 const ACK_TABLE = 16;
 const LIVE_RING = 64;
-// per-sector state kept in RAM
-const HOLE = 1;
 
 export interface VitalsLog {
   readonly bootId: Uint8Array;
@@ -119,404 +98,172 @@ export interface VitalsLog {
 export function openLog(flash: Flash, bootId: Uint8Array): VitalsLog {
   if (bootId.length !== BOOT_ID_BYTES) throw new RangeError(`expected a ${BOOT_ID_BYTES}-byte boot id, got ${bootId.length}`);
   const geo = geometry(flash);
-  const { sectorSize, sectors, unit } = geo;
-  const span = (payloadBytes: number) => alignUp(RECORD_HEADER + payloadBytes, unit);
-  const first = firstRecord(unit);
+  const first = firstRecord(geo.unit);
+  const ctx: LogContext = {
+    flash,
+    geo,
+    first,
+    bootId,
+    counters: { torn: 0, corrupt: 0, corrected: 0, dropped: 0 },
+    holes: new Uint8Array(geo.sectors),
+    seen: [],
+    write: undefined,
+    readPtr: undefined,
+    cursor: undefined,
+    oldestStart: undefined,
+    low: null,
+    nextSeq: 0,
+  };
   // a fresh sector holds its header, a DROP record and the record that opened it (sizes in whole units)
-  const maxPayload = Math.min(0xffff, sectorSize - first - span(DROP_MAX) - RECORD_HEADER);
-  const freedMark = new Uint8Array(unit).fill(0xff).fill(0, 0, 4);
-  const bootHex = toHex(bootId);
-
-  let torn = 0;
-  let corrupt = 0;
-  let corrected = 0;
-  let dropped = 0;
-  let nextSeq = 0;
-  const acked: Array<{ boot: string; through: number }> = [];
-  const live = new Float64Array(LIVE_RING).fill(-1);
-  let liveAt = 0;
-  const state = new Uint8Array(sectors); // HOLE flags
-  const seen: string[] = []; // where damage and corrections were last counted, so a re-read does not count them again
-
-  const ringNext = (s: number) => (s + 1) % sectors;
-  const ringPrev = (s: number) => (s + sectors - 1) % sectors;
-  const before = (a: Position, b: Position) => a.gen !== b.gen ? ((a.gen - b.gen) | 0) < 0 : a.offset < b.offset;
-
-  /** Whether a record's boot (a sector header's or a BOOT record's) is this boot. */
-  function ours(boot: Uint8Array): boolean {
-    if (boot === bootId) return true;
-    for (let i = 0; i < BOOT_ID_BYTES; i++) if (boot[i] !== bootId[i]) return false;
-    return true;
-  }
-
-  /** True the first time `what` at `pos` is seen (a bounded memory: an old one may count again). */
-  function firstSight(what: string, pos: Position): boolean {
-    const key = `${what}${pos.gen}:${pos.offset}`;
-    if (seen.indexOf(key) >= 0) return false;
-    if (seen.length >= 32) seen.shift();
-    seen.push(key);
-    return true;
-  }
-
-  function entry(pos: Position): Entry {
-    const e = readEntry(flash, geo, pos.sector, pos.offset);
-    if (e.kind === 'record' && e.corrected > 0 && firstSight('c', pos)) corrected += e.corrected;
-    return e;
-  }
-
-  function countDamage(pos: Position): void {
-    if (firstSight('d', pos)) corrupt++;
-  }
-
-  function scanHeader(sector: number): SectorHeader {
-    return decodeSectorHeader(flash.read(sector * sectorSize, SECTOR_HEADER));
-  }
-
-  function headerBoot(sector: number): Uint8Array | undefined {
-    const h = scanHeader(sector);
-    return h.kind === 'valid' ? h.bootId : undefined;
-  }
-
-  // ---- boot scan ----
-  const ring = scanRing(flash, geo);
-  corrected += ring.corrected;
-  for (const s of ring.holes) {
-    state[s] = HOLE;
-    corrupt += countRecords(s, first);
-  }
-  let write: Position | undefined;
-  let readPtr: Position | undefined;
-  const dropsInNewest = new Set<number>(); // generations the newest sector holds DROP records for
-  if (ring.newest !== undefined) {
-    const n = ring.newest;
-    // walk the newest sector's records; a torn tail (or anything programmed past the chain) becomes filler
-    const pos: Position = { sector: n.sector, gen: n.gen, offset: first, boot: n.bootId };
-    for (;;) {
-      const e = entry(pos);
-      if (e.kind === 'end' || e.kind === 'broken') break;
-      if (e.kind === 'filler') {
-        pos.offset = e.next;
-        continue;
-      }
-      pos.offset = e.next;
-      if (e.payload === undefined) continue;
-      if (e.type === RecordType.boot) pos.boot = e.payload;
-      else if (e.type === RecordType.drop) {
-        const d = decodeDrop(e.payload);
-        if (d?.sector !== undefined) dropsInNewest.add(d.sector);
-      }
-    }
-    const end = programmedEnd(flash, geo, n.sector, pos.offset);
-    if (end > pos.offset) {
-      // [LOG-4] filler over the torn tail; from a whole unit (a fill cut short may leave the chain mid-unit)
-      const from = pos.offset - (pos.offset % unit);
-      flash.write(n.sector * sectorSize + from, new Uint8Array(end - from));
-      flash.sync();
-      torn++;
-      pos.offset = end;
-    }
-    write = pos;
-    // the oldest sector still holding records the host has not committed
-    const oldest = (n.sector - ring.liveBack + sectors) % sectors;
-    const oldestBoot = ring.liveBack === 0 ? n.bootId : headerBoot(oldest)!;
-    readPtr = n.freed ? { ...write } : { sector: oldest, gen: (n.gen - ring.liveBack) >>> 0, offset: first, boot: oldestBoot };
-    // the spare: the sector after the newest, when a power cut left it unprepared (or still live)
-    const spare = ringNext(n.sector);
-    const h = ring.headers[spare]!;
-    const spareGen = (n.gen + 1 - sectors) >>> 0;
-    const spareLive = !n.freed && ring.liveBack === sectors - 2 && h.kind === 'valid' && h.generation === spareGen && !h.freed;
-    if (spareLive) readPtr = { sector: spare, gen: spareGen, offset: first, boot: h.bootId };
-  }
-  let cursor: Position | undefined = readPtr === undefined ? undefined : { ...readPtr };
-  let oldestStart: Position | undefined = readPtr === undefined ? undefined : { ...readPtr, offset: first };
-  let low: LogRecord['lowWater'] | null = null; // null: to be computed (the oldest sector changed)
-  const liveSectors = ring.newest === undefined || ring.newest.freed ? 0 : readPtr === undefined ? 0 : ((write!.gen - readPtr.gen) >>> 0) + 1;
-  const scan: BootScan = { sectors, liveSectors, headerReads: sectors, torn };
-  if (write !== undefined) prepareSpare(ringNext(write.sector), dropsInNewest);
-  advance(false);
-
-  // ---- positions ----
-
-  function atWrite(p: Position): boolean {
-    return write !== undefined && p.gen === write.gen && p.offset >= write.offset;
-  }
-
-  /** Moves `pos` to the start of the next readable sector; false when there is none (it is the write sector). */
-  function nextSector(pos: Position): boolean {
-    if (write === undefined || ((pos.gen - write.gen) | 0) >= 0) return false;
-    let s = ringNext(pos.sector);
-    let gen = (pos.gen + 1) >>> 0;
-    while (state[s] === HOLE && gen !== write.gen) {
-      s = ringNext(s);
-      gen = (gen + 1) >>> 0;
-    }
-    const boot = headerBoot(s);
-    if (boot === undefined) return false;
-    pos.sector = s;
-    pos.gen = gen;
-    pos.offset = first;
-    pos.boot = boot;
-    return true;
-  }
-
-  /**
-   * Steps `pos` over one entry. Returns the record, 'end' at the end of the sector's records, or
-   * 'skip' for filler, a BOOT record or a record damaged beyond repair (counted once).
-   */
-  function step(pos: Position): { kind: 'end' } | { kind: 'skip' } | { kind: 'record'; type: RecordTypeCode; seq: number; payload: Uint8Array; boot: Uint8Array } {
-    const e = entry(pos);
-    if (e.kind === 'end') return { kind: 'end' };
-    if (e.kind === 'broken') {
-      countDamage(pos);
-      return { kind: 'end' }; // the chain cannot go on: the rest of this sector is lost
-    }
-    if (e.kind === 'filler') {
-      pos.offset = e.next;
-      return { kind: 'skip' };
-    }
-    const at = { ...pos };
-    pos.offset = e.next;
-    if (e.payload === undefined) {
-      countDamage(at);
-      return { kind: 'skip' };
-    }
-    if (e.type === RecordType.boot) {
-      pos.boot = e.payload;
-      return { kind: 'skip' };
-    }
-    return { kind: 'record', type: e.type, seq: e.seq, payload: e.payload, boot: pos.boot };
-  }
-
-  /** Counts the intact records of `sector` from `offset` (for a hole or a damaged sector). */
-  function countRecords(sector: number, offset: number): number {
-    let n = 0;
-    for (let o = offset; ; ) {
-      const e = readEntry(flash, geo, sector, o);
-      if (e.kind === 'end' || e.kind === 'broken') return n;
-      if (e.kind === 'record' && e.type !== RecordType.boot && e.payload !== undefined) n++;
-      o = e.next;
-    }
-  }
-
-  function writeRecord(type: RecordTypeCode, seq: number, payload: Uint8Array): void {
-    const w = write!;
-    const bytes = encodeRecord(type, seq, payload, unit);
-    flash.write(w.sector * sectorSize + w.offset, bytes);
-    flash.sync(); // [LOG-1] durable before append returns
-    w.offset += bytes.length;
-    if (type === RecordType.boot) w.boot = payload;
-  }
-
-  // ---- the spare and dropping ----
-
-  /**
-   * Makes `sector` the erased spare. If it still holds records the host has not committed (it is the
-   * oldest live sector), a DROP record naming them goes into the write sector first, unless one for
-   * its generation is there already (a power cut interrupted this before).
-   */
-  function prepareSpare(sector: number, alreadyDropped: ReadonlySet<number>): void {
-    const h = scanHeader(sector);
-    if (readPtr !== undefined && readPtr.sector === sector && write !== undefined && readPtr.gen !== write.gen) {
-      if (!alreadyDropped.has(readPtr.gen)) writeDrop(readPtr);
-      leaveOldest(sector);
-    } else if (h.kind === 'damaged') {
-      corrupt += countRecords(sector, first);
-    }
-    if (h.kind === 'erased' && sectorErased(sector)) return;
-    if (h.kind === 'valid' || h.kind === 'damaged') {
-      flash.write(sector * sectorSize, new Uint8Array(KILL_BYTES)); // [LOG-3] killed before the erase
-      flash.sync();
-    }
-    flash.erase(sector);
-  }
-
-  function sectorErased(sector: number): boolean {
-    return allErased(flash.read(sector * sectorSize, sectorSize));
-  }
-
-  /** The DROP record for the records of the oldest live sector from `from` on. */
-  function writeDrop(from: Position): void {
-    const pos: Position = { ...from };
-    const drop = new DropBuilder();
-    let own = 0;
-    for (;;) {
-      const r = step(pos);
-      if (r.kind === 'end') break;
-      if (r.kind !== 'record') continue;
-      own++;
-      drop.record(r.boot, r.seq);
-      if (r.type === RecordType.drop) {
-        const earlier = decodeDrop(r.payload); // lost with this sector: its gaps carry forward
-        if (earlier !== undefined) drop.carry(earlier);
-      }
-    }
-    dropped += own;
-    if (drop.count === 0) return;
-    const payload = drop.encode(from.gen);
-    const w = write!;
-    const needsBoot = !ours(w.boot);
-    if (w.offset + span(payload.length) + (needsBoot ? span(BOOT_ID_BYTES) : 0) > sectorSize) return; // only after damage beyond repair: the low-water mark still tells the host
-    if (needsBoot) writeRecord(RecordType.boot, BOOT_SEQ, bootId);
-    writeRecord(RecordType.drop, nextSeq++, payload); // [LOG-3] the loss is named before the erase
-  }
-
-  /** The read pointer and the cursor leave the oldest live sector, which is about to be erased. */
-  function leaveOldest(sector: number): void {
-    const next: Position = { sector, gen: readPtr!.gen, offset: first, boot: readPtr!.boot };
-    if (!nextSector(next)) return;
-    readPtr = next;
-    oldestStart = { ...next };
-    low = null;
-    if (cursor === undefined || before(cursor, next)) cursor = { ...next };
-  }
-
-  /** Opens the spare for writing (this boot's), then makes the sector after it the spare. */
-  function openSector(): void {
-    const target = write === undefined ? 0 : ringNext(write.sector);
-    if (!(scanHeader(target).kind === 'erased' && sectorErased(target))) prepareSpare(target, new Set());
-    const gen = write === undefined ? 1 : (write.gen + 1) >>> 0;
-    flash.write(target * sectorSize, encodeSectorHeader(gen, bootId));
-    flash.sync();
-    state[target] = 0;
-    write = { sector: target, gen, offset: first, boot: bootId };
-    if (readPtr === undefined) {
-      readPtr = { ...write };
-      cursor = { ...write };
-      oldestStart = { ...write };
-      low = null;
-    }
-    prepareSpare(ringNext(target), new Set());
-  }
-
-  // ---- the API ----
+  const maxPayload = Math.min(0xffff, geo.sectorSize - first - span(ctx, DROP_MAX) - RECORD_HEADER);
+  const acks = createAckTable(toHex(bootId), ctx);
+  const live = createLiveRing(ctx);
+  const scan = recover(ctx);
+  advance(ctx, () => -1);
 
   function append(payload: Uint8Array, sentLive = false): AppendResult {
     if (payload.length > maxPayload) return { ok: false, error: 'too-large', detail: `a record holds at most ${maxPayload} bytes, got ${payload.length}` };
-    const needsBoot = write === undefined || !ours(write.boot);
-    const size = span(payload.length) + (needsBoot ? span(BOOT_ID_BYTES) : 0);
-    if (write === undefined || write.offset + size > sectorSize) openSector();
-    const w = write!;
-    const caughtUp = cursor !== undefined && cursor.gen === w.gen && cursor.offset === w.offset;
-    if (!ours(w.boot)) writeRecord(RecordType.boot, BOOT_SEQ, bootId);
-    const seq = nextSeq++;
-    writeRecord(RecordType.data, seq, payload);
+    const needsBoot = ctx.write === undefined || !ours(ctx, ctx.write.boot);
+    const size = span(ctx, payload.length) + (needsBoot ? span(ctx, BOOT_ID_BYTES) : 0);
+    if (ctx.write === undefined || ctx.write.offset + size > geo.sectorSize) openSector(ctx);
+    const w = ctx.write!;
+    const caughtUp = ctx.cursor !== undefined && ctx.cursor.gen === w.gen && ctx.cursor.offset === w.offset;
+    if (!ours(ctx, w.boot)) writeRecord(ctx, RecordType.boot, BOOT_SEQ, bootId);
+    const seq = ctx.nextSeq++;
+    writeRecord(ctx, RecordType.data, seq, payload);
     if (sentLive) {
-      if (caughtUp) cursor = { ...w };
-      else {
-        live[liveAt] = seq;
-        liveAt = (liveAt + 1) % LIVE_RING;
-      }
+      if (caughtUp) ctx.cursor = { ...w };
+      else live.add(seq);
     }
     return { ok: true, seq };
   }
 
-  function wasSentLive(boot: Uint8Array, seq: number): boolean {
-    return live.indexOf(seq) >= 0 && ours(boot);
-  }
-
   function next(): LogRecord | undefined {
-    if (cursor === undefined) return undefined;
-    if (readPtr !== undefined && before(cursor, readPtr)) cursor = { ...readPtr };
+    if (ctx.cursor === undefined) return undefined;
+    if (ctx.readPtr !== undefined && before(ctx.cursor, ctx.readPtr)) ctx.cursor = { ...ctx.readPtr };
     for (;;) {
-      if (atWrite(cursor)) return undefined;
-      const r = step(cursor);
-      if (r.kind === 'end') {
-        if (!nextSector(cursor)) return undefined;
-        continue;
-      }
-      if (r.kind === 'skip' || wasSentLive(r.boot, r.seq)) continue;
-      return { kind: r.type === RecordType.drop ? 'drop' : 'data', bootId: r.boot, seq: r.seq, payload: r.payload, lowWater: lowWater() };
+      const r = nextRecord(ctx, ctx.cursor);
+      if (r === undefined) return undefined;
+      if (live.has(r.boot, r.seq)) continue;
+      return { kind: r.type === RecordType.drop ? 'drop' : 'data', bootId: r.boot, seq: r.seq, payload: r.payload, lowWater: lowWater(ctx) };
     }
-  }
-
-  function lowWater(): LogRecord['lowWater'] {
-    if (low !== null) return low;
-    if (oldestStart !== undefined) {
-      const pos = { ...oldestStart };
-      for (;;) {
-        if (atWrite(pos)) break;
-        const r = step(pos);
-        if (r.kind === 'end' && !nextSector(pos)) break;
-        if (r.kind === 'record') {
-          low = { bootId: r.boot, seq: r.seq }; // fixed until the oldest sector changes
-          return low;
-        }
-      }
-    }
-    return undefined;
-  }
-
-  function ackedThrough(boot: Uint8Array): number {
-    const hex = toHex(boot);
-    for (const a of acked) if (a.boot === hex) return a.through;
-    return -1;
-  }
-
-  /**
-   * Moves the read pointer over what needs no ack (filler, BOOT records, damage, sector ends) and,
-   * when `acks`, over records the ack table covers. Leaving sectors marks the last one left freed.
-   */
-  function advance(acks: boolean): void {
-    if (readPtr === undefined) return;
-    let left: number | undefined;
-    for (;;) {
-      if (atWrite(readPtr)) break;
-      const at = { ...readPtr };
-      const r = step(readPtr);
-      if (r.kind === 'end') {
-        const leaving = readPtr.sector;
-        if (!nextSector(readPtr)) break;
-        left = leaving;
-        continue;
-      }
-      if (r.kind === 'record' && (!acks || r.seq > ackedThrough(r.boot))) {
-        readPtr = at; // the first record not yet committed
-        break;
-      }
-    }
-    if (left !== undefined) {
-      flash.write(left * sectorSize + FREED_OFFSET, freedMark); // [LOG-5] it and every older sector committed
-      flash.sync();
-      oldestStart = { ...readPtr, offset: first };
-      low = null;
-    }
-    if (cursor !== undefined && before(cursor, readPtr)) cursor = { ...readPtr };
-  }
-
-  function ack(boot: Uint8Array, through: number): AckResult {
-    if (!(boot instanceof Uint8Array) || boot.length !== BOOT_ID_BYTES) return { ok: false, error: 'bad-ack', detail: `expected a ${BOOT_ID_BYTES}-byte boot id` };
-    if (typeof through !== 'number' || !Number.isSafeInteger(through) || through < 0) return { ok: false, error: 'bad-ack', detail: `through must be a whole number >= 0, got ${String(through)}` };
-    const hex = toHex(boot);
-    let clamped = false;
-    let t = through;
-    if (hex === bootHex && t > nextSeq - 1) {
-      // an ack can only commit what was appended: never records appended after it
-      if (nextSeq === 0) return { ok: false, error: 'bad-ack', detail: `nothing appended in this boot yet, got through ${through}` };
-      t = nextSeq - 1;
-      clamped = true;
-    }
-    const entry = acked.find((a) => a.boot === hex);
-    if (entry !== undefined) entry.through = Math.max(entry.through, t);
-    else {
-      if (acked.length >= ACK_TABLE) acked.shift(); // forgetting an ack only means a record is sent again
-      acked.push({ boot: hex, through: t });
-    }
-    advance(true);
-    return { ok: true, clamped };
-  }
-
-  function rewind(): void {
-    if (readPtr !== undefined) cursor = { ...readPtr };
-    live.fill(-1);
   }
 
   function stats(): LogStats {
-    const usable = sectorSize - first;
-    const used = readPtr === undefined || write === undefined ? 0 : ((write.gen - readPtr.gen) >>> 0) * sectorSize + write.offset - readPtr.offset;
-    return { used, capacity: (sectors - 1) * usable, dropped, torn, corrupt, corrected };
+    const { readPtr, write } = ctx;
+    const used = readPtr === undefined || write === undefined ? 0 : ((write.gen - readPtr.gen) >>> 0) * geo.sectorSize + write.offset - readPtr.offset;
+    return { used, capacity: (geo.sectors - 1) * (geo.sectorSize - first), ...ctx.counters };
   }
 
-  return { bootId, scan, append, next, ack, rewind, stats, maxPayload };
+  return {
+    bootId,
+    scan,
+    append,
+    next,
+    ack: acks.ack,
+    rewind() {
+      if (ctx.readPtr !== undefined) ctx.cursor = { ...ctx.readPtr };
+      live.clear();
+    },
+    stats,
+    maxPayload,
+  };
+}
+
+/** The oldest record still in the log: every record before it is committed or lost. Fixed until the oldest sector changes. */
+function lowWater(ctx: LogContext): LowWater {
+  if (ctx.low !== null) return ctx.low;
+  if (ctx.oldestStart === undefined) return undefined;
+  const r = nextRecord(ctx, { ...ctx.oldestStart });
+  if (r === undefined) return undefined;
+  ctx.low = { bootId: r.boot, seq: r.seq };
+  return ctx.low;
+}
+
+/**
+ * Moves the read pointer over what needs no ack (filler, BOOT records, damage, sector ends) and over
+ * the records whose seq is at most `ackedThrough(boot)`. Leaving sectors marks the last one left freed
+ * [LOG-5]: it and every older sector are committed (one program, never an erase).
+ */
+function advance(ctx: LogContext, ackedThrough: (boot: Uint8Array) => number): void {
+  let r = ctx.readPtr;
+  if (r === undefined) return;
+  let left: number | undefined;
+  for (;;) {
+    if (atWrite(ctx, r)) break;
+    const at = { ...r };
+    const s = step(ctx, r);
+    if (s.kind === 'end') {
+      const leaving = r.sector;
+      if (!nextSectorOf(ctx, r)) break;
+      left = leaving;
+      continue;
+    }
+    if (s.kind === 'record' && s.seq > ackedThrough(s.boot)) {
+      r = at; // the first record not yet committed
+      break;
+    }
+  }
+  ctx.readPtr = r;
+  if (left !== undefined) {
+    const mark = new Uint8Array(ctx.geo.unit).fill(0xff).fill(0, 0, 4);
+    ctx.flash.write(left * ctx.geo.sectorSize + FREED_OFFSET, mark); // [LOG-5] it and every older sector committed
+    ctx.flash.sync();
+    ctx.oldestStart = { ...r, offset: ctx.first };
+    ctx.low = null;
+  }
+  if (ctx.cursor !== undefined && before(ctx.cursor, r)) ctx.cursor = { ...r };
+}
+
+
+/**
+ * The host's acks, checked here whatever the caller checks [LOG-5]: not a whole number, refused;
+ * beyond the last seq appended in this boot, clamped, so no ack can commit a record appended after
+ * it. A 16-entry table per boot; forgetting an old entry only means a record is sent again.
+ */
+function createAckTable(bootHex: string, ctx: LogContext): { ack(boot: Uint8Array, through: number): AckResult } {
+  const acked: Array<{ boot: string; through: number }> = [];
+  const ackedThrough = (boot: Uint8Array) => {
+    const hex = toHex(boot);
+    for (const a of acked) if (a.boot === hex) return a.through;
+    return -1;
+  };
+  return {
+    ack(boot, through) {
+      if (!(boot instanceof Uint8Array) || boot.length !== BOOT_ID_BYTES) return { ok: false, error: 'bad-ack', detail: `expected a ${BOOT_ID_BYTES}-byte boot id` };
+      if (typeof through !== 'number' || !Number.isSafeInteger(through) || through < 0) return { ok: false, error: 'bad-ack', detail: `through must be a whole number >= 0, got ${String(through)}` };
+      const hex = toHex(boot);
+      let t = through;
+      let clamped = false;
+      if (hex === bootHex && t > ctx.nextSeq - 1) {
+        if (ctx.nextSeq === 0) return { ok: false, error: 'bad-ack', detail: `nothing appended in this boot yet, got through ${through}` };
+        t = ctx.nextSeq - 1;
+        clamped = true;
+      }
+      const entry = acked.find((a) => a.boot === hex);
+      if (entry !== undefined) entry.through = Math.max(entry.through, t);
+      else {
+        if (acked.length >= ACK_TABLE) acked.shift();
+        acked.push({ boot: hex, through: t });
+      }
+      advance(ctx, ackedThrough);
+      return { ok: true, clamped };
+    },
+  };
+}
+
+/** The seqs of this boot the runtime published live while a backlog was being drained: skipped by the drain. */
+function createLiveRing(ctx: LogContext): { add(seq: number): void; has(boot: Uint8Array, seq: number): boolean; clear(): void } {
+  const seqs = new Float64Array(LIVE_RING).fill(-1);
+  let at = 0;
+  return {
+    add(seq) {
+      seqs[at] = seq;
+      at = (at + 1) % LIVE_RING;
+    },
+    has: (boot, seq) => seqs.indexOf(seq) >= 0 && ours(ctx, boot),
+    clear: () => void seqs.fill(-1),
+  };
 }
 
 /** The log's geometry on `flash`, or a RangeError naming what does not fit. */

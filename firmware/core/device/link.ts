@@ -78,21 +78,67 @@ function frame(type: number, seq: number, payload: Uint8Array): Uint8Array {
   return out; // the last byte stays 0x00: the delimiter
 }
 
-export function createLink(config: LinkConfig = {}): Link {
-  const retransmitMs = config.retransmitMs ?? 150;
-  const maxRetries = config.maxRetries ?? 20;
-  const capacity = config.queueCapacity ?? 16;
-  const stats: LinkStats = { framesSent: 0, retransmits: 0, delivered: 0, duplicates: 0, badFrames: 0, overflows: 0, queueFull: 0, failures: 0 };
-  const queue: Uint8Array[] = [];
-  let inFlight: { seq: number; payload: Uint8Array; bytes: Uint8Array; tries: number; due: number } | undefined;
-  let nextSeq = 0;
-  let synced = false; // our first DATA goes out as SYN
-  let expect: number | undefined; // the next seq we deliver; undefined until a SYN arrives
-  let peerSession: number | undefined;
-  const session = (config.session ?? 0) & 0xff;
+/** A checked frame: its type, seq and payload (the CRC stripped), or undefined when it fails a check. */
+function parseFrame(body: Uint8Array): { type: number; seq: number; payload: Uint8Array } | undefined {
+  if (body.length < 6) return undefined;
+  const n = body.length - 4;
+  const stored = (body[n]! | (body[n + 1]! << 8) | (body[n + 2]! << 16) | (body[n + 3]! << 24)) >>> 0;
+  if (crc32(body.subarray(0, n)) !== stored) return undefined;
+  return { type: body[0]!, seq: body[1]!, payload: body.subarray(2, n) };
+}
+
+/** Collects bytes up to each 0x00 delimiter and hands over the COBS-decoded body; drops overlong frames. */
+function createFrameReader(stats: LinkStats, onBody: (body: Uint8Array) => void): (bytes: Uint8Array) => void {
   const rx = new Uint8Array(2 * MAX_PAYLOAD + 16);
   let rxLen = 0;
   let rxOverflow = false;
+  return (bytes) => {
+    for (let i = 0; i < bytes.length; i++) {
+      const b = bytes[i]!;
+      if (b === 0) {
+        if (!rxOverflow && rxLen > 0) {
+          const body = cobsDecode(rx.subarray(0, rxLen));
+          if (body === undefined) stats.badFrames++;
+          else onBody(body);
+        }
+        rxLen = 0;
+        rxOverflow = false;
+      } else if (rxLen < rx.length) {
+        rx[rxLen++] = b;
+      } else if (!rxOverflow) {
+        rxOverflow = true; // a lost delimiter: drop until the next one
+        stats.overflows++;
+      }
+    }
+  };
+}
+
+interface InFlight {
+  readonly seq: number;
+  readonly payload: Uint8Array;
+  bytes: Uint8Array;
+  tries: number;
+  due: number;
+}
+
+/** The sending half: a bounded queue, one DATA in flight, resent until acked or given up. */
+function createSender(config: LinkConfig, stats: LinkStats) {
+  const retransmitMs = config.retransmitMs ?? 150;
+  const maxRetries = config.maxRetries ?? 20;
+  const capacity = config.queueCapacity ?? 16;
+  const session = (config.session ?? 0) & 0xff;
+  const queue: Uint8Array[] = [];
+  let inFlight: InFlight | undefined;
+  let nextSeq = 0;
+  let synced = false; // our first DATA goes out as SYN
+
+  function dataFrame(seq: number, payload: Uint8Array): Uint8Array {
+    if (synced) return frame(DATA, seq, payload);
+    const withSession = new Uint8Array(payload.length + 1);
+    withSession[0] = session;
+    withSession.set(payload, 1);
+    return frame(SYN, seq, withSession);
+  }
 
   function startNext(now: number, out: LinkEffect[]): void {
     if (inFlight !== undefined) return;
@@ -106,60 +152,68 @@ export function createLink(config: LinkConfig = {}): Link {
     out.push({ type: 'write', bytes });
   }
 
-  function dataFrame(seq: number, payload: Uint8Array): Uint8Array {
-    if (synced) return frame(DATA, seq, payload);
-    const withSession = new Uint8Array(payload.length + 1);
-    withSession[0] = session;
-    withSession.set(payload, 1);
-    return frame(SYN, seq, withSession);
-  }
-
-  function onFrame(body: Uint8Array, now: number, out: LinkEffect[]): void {
-    if (body.length < 6) {
-      stats.badFrames++;
-      return;
-    }
-    const n = body.length - 4;
-    const stored = (body[n]! | (body[n + 1]! << 8) | (body[n + 2]! << 16) | (body[n + 3]! << 24)) >>> 0;
-    if (crc32(body.subarray(0, n)) !== stored) {
-      stats.badFrames++;
-      return;
-    }
-    const type = body[0]!;
-    const seq = body[1]!;
-    if (type === ACK) {
-      if (n !== 2) {
-        stats.badFrames++;
+  return {
+    send(payload: Uint8Array, now: number, out: LinkEffect[]): void {
+      if (payload.length > MAX_PAYLOAD) throw new RangeError(`a link payload is at most ${MAX_PAYLOAD} bytes, got ${payload.length}`);
+      if (queue.length >= capacity) {
+        stats.queueFull++;
+        out.push({ type: 'failed', detail: `send queue full (${capacity})` });
         return;
       }
-      if (inFlight !== undefined && inFlight.seq === seq) {
-        if (!synced) synced = true;
+      queue.push(payload.slice());
+      startNext(now, out);
+    },
+    acked(seq: number, now: number, out: LinkEffect[]): void {
+      if (inFlight === undefined || inFlight.seq !== seq) return;
+      synced = true;
+      inFlight = undefined;
+      startNext(now, out);
+    },
+    /** The peer restarted and had no SYN for this seq: resend the payload as SYN now. */
+    reset(seq: number, now: number, out: LinkEffect[]): void {
+      if (inFlight === undefined || inFlight.seq !== seq) return;
+      synced = false;
+      inFlight.bytes = dataFrame(inFlight.seq, inFlight.payload);
+      inFlight.due = now + retransmitMs;
+      out.push({ type: 'write', bytes: inFlight.bytes });
+    },
+    tick(now: number, out: LinkEffect[]): void {
+      if (inFlight === undefined || now < inFlight.due) return;
+      if (inFlight.tries > maxRetries) {
+        stats.failures++;
+        out.push({ type: 'failed', detail: `no ack for seq ${inFlight.seq} after ${inFlight.tries} tries` });
         inFlight = undefined;
+        synced = false; // the peer may have restarted: our next frame resets its numbering
         startNext(now, out);
-      }
-      return;
-    }
-    if (type === RST) {
-      if (inFlight !== undefined && inFlight.seq === seq) {
-        synced = false; // the peer restarted: resend this payload as SYN now
-        inFlight.bytes = dataFrame(inFlight.seq, inFlight.payload);
+      } else {
+        inFlight.tries++;
         inFlight.due = now + retransmitMs;
+        stats.retransmits++;
         out.push({ type: 'write', bytes: inFlight.bytes });
       }
-      return;
-    }
-    if (type !== DATA && type !== SYN) {
-      stats.badFrames++;
-      return;
-    }
-    let start = 2;
+    },
+    get wakeAt(): number | undefined {
+      return inFlight?.due;
+    },
+    get pending(): number {
+      return queue.length + (inFlight === undefined ? 0 : 1);
+    },
+  };
+}
+
+/** The receiving half: delivers each seq once and in order, acks every DATA, answers RST before a SYN. */
+function createReceiver(stats: LinkStats) {
+  let expect: number | undefined; // the next seq we deliver; undefined until a SYN arrives
+  let peerSession: number | undefined;
+  return (type: number, seq: number, payload: Uint8Array, out: LinkEffect[]): void => {
+    let data = payload;
     if (type === SYN) {
-      if (n < 3) {
+      if (payload.length < 1) {
         stats.badFrames++;
         return;
       }
-      const s = body[2]!;
-      start = 3;
+      const s = payload[0]!;
+      data = payload.subarray(1);
       const repeat = s === peerSession && expect !== undefined && seq === ((expect - 1) & 0xff);
       if (!repeat) {
         expect = seq; // the peer (re)started: take its numbering
@@ -174,70 +228,61 @@ export function createLink(config: LinkConfig = {}): Link {
     if (seq === expect) {
       expect = (expect + 1) & 0xff;
       stats.delivered++;
-      out.push({ type: 'deliver', payload: body.slice(start, n) });
+      out.push({ type: 'deliver', payload: data.slice() });
     } else {
       stats.duplicates++; // an earlier frame whose ack was lost: acked again, not delivered again
     }
-  }
+  };
+}
+
+export function createLink(config: LinkConfig = {}): Link {
+  const stats: LinkStats = { framesSent: 0, retransmits: 0, delivered: 0, duplicates: 0, badFrames: 0, overflows: 0, queueFull: 0, failures: 0 };
+  const sender = createSender(config, stats);
+  const receive = createReceiver(stats);
+  let now = 0;
+  let out: LinkEffect[] = [];
+
+  const read = createFrameReader(stats, (body) => {
+    const f = parseFrame(body);
+    if (f === undefined) {
+      stats.badFrames++;
+      return;
+    }
+    if (f.type === ACK) {
+      if (f.payload.length !== 0) stats.badFrames++;
+      else sender.acked(f.seq, now, out);
+    } else if (f.type === RST) {
+      sender.reset(f.seq, now, out);
+    } else if (f.type === DATA || f.type === SYN) {
+      receive(f.type, f.seq, f.payload, out);
+    } else {
+      stats.badFrames++;
+    }
+  });
 
   return {
-    send(payload, now) {
-      const out: LinkEffect[] = [];
-      if (payload.length > MAX_PAYLOAD) throw new RangeError(`a link payload is at most ${MAX_PAYLOAD} bytes, got ${payload.length}`);
-      if (queue.length >= capacity) {
-        stats.queueFull++;
-        out.push({ type: 'failed', detail: `send queue full (${capacity})` });
-        return out;
-      }
-      queue.push(payload.slice());
-      startNext(now, out);
+    send(payload, at) {
+      const effects: LinkEffect[] = [];
+      sender.send(payload, at, effects);
+      return effects;
+    },
+    receive(bytes, at) {
+      now = at;
+      out = [];
+      read(bytes);
       return out;
     },
-    receive(bytes, now) {
-      const out: LinkEffect[] = [];
-      for (let i = 0; i < bytes.length; i++) {
-        const b = bytes[i]!;
-        if (b === 0) {
-          if (!rxOverflow && rxLen > 0) {
-            const body = cobsDecode(rx.subarray(0, rxLen));
-            if (body === undefined) stats.badFrames++;
-            else onFrame(body, now, out);
-          }
-          rxLen = 0;
-          rxOverflow = false;
-        } else if (rxLen < rx.length) {
-          rx[rxLen++] = b;
-        } else if (!rxOverflow) {
-          rxOverflow = true; // a lost delimiter: drop until the next one
-          stats.overflows++;
-        }
-      }
-      return out;
-    },
-    tick(now) {
-      const out: LinkEffect[] = [];
-      if (inFlight !== undefined && now >= inFlight.due) {
-        if (inFlight.tries > maxRetries) {
-          stats.failures++;
-          out.push({ type: 'failed', detail: `no ack for seq ${inFlight.seq} after ${inFlight.tries} tries` });
-          inFlight = undefined;
-          synced = false; // the peer may have restarted: our next frame resets its numbering
-          startNext(now, out);
-        } else {
-          inFlight.tries++;
-          inFlight.due = now + retransmitMs;
-          stats.retransmits++;
-          out.push({ type: 'write', bytes: inFlight.bytes });
-        }
-      }
-      return out;
+    tick(at) {
+      const effects: LinkEffect[] = [];
+      sender.tick(at, effects);
+      return effects;
     },
     get wakeAt() {
-      return inFlight?.due;
+      return sender.wakeAt;
     },
     stats,
     get pending() {
-      return queue.length + (inFlight === undefined ? 0 : 1);
+      return sender.pending;
     },
   };
 }

@@ -50,8 +50,7 @@ export function createCommandPath(deps: {
   let nonce = deps.random(16);
   const current = new Map<string, SettingValue>(); // the device's read-back values
   let pending: { counter: number; orderId: string; values: ReadonlyMap<string, SettingValue>; since: number } | undefined;
-  const cmdTimes: number[] = [];
-  let floodReportedAt = -Infinity;
+  const flood = createFloodWatch(deps.events);
 
   function loadTrust(): TrustList | undefined {
     const b = deps.store.get('trust');
@@ -95,20 +94,13 @@ export function createCommandPath(deps: {
         const mismatch = [...p.values].filter(([k, v]) => values.get(k) !== v).map(([k]) => k);
         result(out, now, p.counter, p.orderId, mismatch.length === 0 ? 'applied' : 'failed', mismatch.length === 0 ? undefined : `device read back other values for ${mismatch.join(', ')}`);
         pending = undefined;
-      } else if (before.size > 0) {
-        const changed = [...values].filter(([k, v]) => before.has(k) && before.get(k) !== v);
-        // legitimate (a nurse at the pump) but it must be visible and audited
-        if (changed.length > 0) deps.events.emit(out, now, 'security', 'local-setting-change', 'medium', changed.map(([k, v]) => [k, [before.get(k)!, v]] as const));
+      } else {
+        reportLocalChange(deps.events, out, now, before, values);
       }
     },
     command(out, now, bytes) {
       deps.stats.commands++;
-      cmdTimes.push(now);
-      while (cmdTimes.length > 0 && now - cmdTimes[0]! > 60_000) cmdTimes.shift();
-      if (cmdTimes.length > FLOOD_PER_MINUTE && now - floodReportedAt > 60_000) {
-        floodReportedAt = now;
-        deps.events.emit(out, now, 'security', 'command-flood', 'high', [['perMinute', cmdTimes.length]]);
-      }
+      flood(out, now);
       if (gate === undefined) {
         result(out, now, undefined, undefined, 'rejected', 'wrong-device');
         deps.events.emit(out, now, 'security', 'cmd-rejected', 'medium', [['reason', 'wrong-device'], ['detail', 'no device identified on the link yet']]);
@@ -155,4 +147,28 @@ export function createCommandPath(deps: {
     },
     wakeAt: () => (pending === undefined ? Infinity : pending.since + READBACK_TIMEOUT_MS),
   };
+}
+
+/** Counts commands in the last minute; beyond FLOOD_PER_MINUTE, one `command-flood` event a minute. */
+function createFloodWatch(events: EventChannel): (out: GatewayEffect[], now: number) => void {
+  const times: number[] = [];
+  let reportedAt = -Infinity;
+  return (out, now) => {
+    times.push(now);
+    while (times.length > 0 && now - times[0]! > 60_000) times.shift();
+    if (times.length > FLOOD_PER_MINUTE && now - reportedAt > 60_000) {
+      reportedAt = now;
+      events.emit(out, now, 'security', 'command-flood', 'high', [['perMinute', times.length]]);
+    }
+  };
+}
+
+/**
+ * A setting the device reports changed without a command of ours (a nurse at the pump): legitimate,
+ * but it must be visible and audited. The first report after boot only sets what is known.
+ */
+function reportLocalChange(events: EventChannel, out: GatewayEffect[], now: number, before: ReadonlyMap<string, SettingValue>, values: ReadonlyMap<string, SettingValue>): void {
+  if (before.size === 0) return;
+  const changed = [...values].filter(([k, v]) => before.has(k) && before.get(k) !== v);
+  if (changed.length > 0) events.emit(out, now, 'security', 'local-setting-change', 'medium', changed.map(([k, v]) => [k, [before.get(k)!, v]] as const));
 }

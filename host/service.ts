@@ -11,7 +11,7 @@ import { toHex } from '../firmware/core/hex.js';
 import { metricByMdc } from '../firmware/core/vitals/index.js';
 import { checkLimits } from './alarm-rules.js';
 import { Alarms, type Priority } from './alarms.js';
-import { startApi } from './api/http.js';
+import { startApi, type Api } from './api/http.js';
 import { AuditLog } from './audit.js';
 import { HOST_USER } from './broker/acl.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.js';
@@ -20,7 +20,7 @@ import { CommandService } from './commands.js';
 import { HostConfigError, loadHostConfig } from './config.js';
 import { Gateways } from './gateways.js';
 import { createInbound } from './inbound.js';
-import { Ingest, type StoredBatch } from './ingest.js';
+import { Ingest, type DropReport, type StoredBatch } from './ingest.js';
 import { connectHostLink } from './mqtt.js';
 import { Refusals } from './refusals.js';
 import { openDb } from './store/db.js';
@@ -69,24 +69,14 @@ export async function startHost(o: HostOptions): Promise<Host> {
   const gateways = new Gateways(db, audit, alarms, counters, emit, now);
   const refusals = new Refusals(db, counters, emit, now);
 
-  // ---- broker ----
-  let broker: EmbeddedBroker | undefined;
-  let brokerUrl: string;
-  let secret: string;
-  if ('embedded' in o.broker) {
-    const passwdFile = join(o.dataDir, 'passwd');
-    secret = issueSecret(passwdFile, HOST_USER); // a fresh secret for the host's own connection each start
-    try {
-      broker = await startEmbeddedBroker({ site: o.site, port: o.broker.embedded.port, host: o.broker.embedded.host, passwdFile, tls: o.broker.embedded.tls });
-    } catch (e) {
-      db.close();
-      throw e;
-    }
-    brokerUrl = broker.url;
-  } else {
-    brokerUrl = o.broker.url;
-    secret = o.broker.secret;
+  let started: Awaited<ReturnType<typeof brokerFor>>;
+  try {
+    started = await brokerFor(o);
+  } catch (e) {
+    db.close();
+    throw e;
   }
+  const { broker, url: brokerUrl, secret } = started;
   const hostId = o.hostId ?? 'vigil-host';
   audit.append(now(), 'host', 'host-started', `site/${o.site}`, { hostId, broker: brokerUrl });
 
@@ -96,7 +86,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
   const ingest = new Ingest(db, {
     ack: (acks) => acks.forEach((a) => link.ack(a.gateway, a.bootId, a.through)),
     stored: (batches) => batches.forEach(onStored),
-    dropped: (r) => alarms.raise(now(), r.gateway, 'technical', 'data-dropped', 'medium', `${r.gateway}: ${r.dropped} records lost to a full buffer${r.more ? ' (more ranges than listed)' : ''}`, { dropped: r.dropped, ranges: r.ranges.map(([b, f, l]) => [toHex(b), f, l]) }),
+    dropped: (r) => raiseDropped(alarms, now(), r),
     storeFailed: (e, n) => log(`host: could not commit ${n} records (${e.message}); not acked, the gateways will send them again`),
   }, { now });
   const commands = new CommandService({
@@ -116,32 +106,26 @@ export async function startHost(o: HostOptions): Promise<Host> {
   onMessage = createInbound({ site: o.site, db, gateways, ingest, alarms, commands, refusals, emit, now });
 
   function onStored(b: StoredBatch): void {
-    if (listeners.size > 0) {
-      const columns = b.batch.columns.map((c) => ({ key: metricByMdc(c.mdc)?.key ?? String(c.mdc), mdc: c.mdc, unit: c.unit, dt: c.dt, values: [...c.values] }));
-      emit({ type: 'vitals', gateway: b.gateway, seq: b.seq, historical: b.historical, t0: b.batch.t0, clock: b.batch.clock, columns });
-    }
+    if (listeners.size > 0) emit(vitalsMessage(b));
     if (!b.historical) checkLimits(alarms, now(), b.gateway, b.batch, gateways.limitsFor(b.gateway)); // old data: stored and shown, no live alarm
   }
 
-  // ---- timers: presence, escalation, command time-outs, retention ----
-  const tick = setInterval(() => {
-    try {
-      gateways.saveLastSeen();
-      gateways.sweep(o.offlineAfterMs ?? 95_000);
-      alarms.tick(now());
-      commands.tick(now());
-    } catch (e) {
-      log(`host: tick failed: ${(e as Error).message}`);
-    }
-  }, 1000);
   const retentionDays = o.retentionDays ?? 30;
   const purge = () => {
     const r = ingest.purge(now() - retentionDays * 86_400_000);
     if (r.batches + r.events > 0) audit.append(now(), 'host', 'retention-purge', `site/${o.site}`, { ...r, retentionDays });
     return r;
   };
-  purge();
-  const purgeTimer = setInterval(purge, 3600_000);
+  const stopTimers = startTimers(
+    () => {
+      gateways.saveLastSeen();
+      gateways.sweep(o.offlineAfterMs ?? 95_000);
+      alarms.tick(now());
+      commands.tick(now());
+    },
+    purge,
+    log,
+  );
 
   const host: Host = {
     db,
@@ -167,9 +151,8 @@ export async function startHost(o: HostOptions): Promise<Host> {
     ready: () => link.ready(),
     purge,
     async close() {
-      clearInterval(tick);
-      clearInterval(purgeTimer);
-      await api.close();
+      stopTimers();
+      await api?.close();
       ingest.close();
       await link.close();
       await broker?.close();
@@ -177,9 +160,50 @@ export async function startHost(o: HostOptions): Promise<Host> {
       db.close();
     },
   };
-  const api = await startApi(host, { port: o.http.port, host: o.http.host, now });
+  let api: Api | undefined;
+  try {
+    api = await startApi(host, { port: o.http.port, host: o.http.host, now });
+  } catch (e) {
+    await host.close(); // a taken HTTP port leaves no broker, timer or open database behind
+    throw e;
+  }
   (host as { httpUrl: string }).httpUrl = api.url;
   return host;
 }
 
+/** The embedded broker with a fresh secret for the host's own connection, or the external one given. */
+async function brokerFor(o: HostOptions): Promise<{ broker: EmbeddedBroker | undefined; url: string; secret: string }> {
+  if (!('embedded' in o.broker)) return { broker: undefined, url: o.broker.url, secret: o.broker.secret };
+  const passwdFile = join(o.dataDir, 'passwd');
+  const secret = issueSecret(passwdFile, HOST_USER);
+  const broker = await startEmbeddedBroker({ site: o.site, port: o.broker.embedded.port, host: o.broker.embedded.host, passwdFile, tls: o.broker.embedded.tls });
+  return { broker, url: broker.url, secret };
+}
 
+/** Every second: presence, escalation, command time-outs; at start and every hour: retention. */
+function startTimers(everySecond: () => void, purge: () => void, log: (line: string) => void): () => void {
+  const tick = setInterval(() => {
+    try {
+      everySecond();
+    } catch (e) {
+      log(`host: tick failed: ${(e as Error).message}`);
+    }
+  }, 1000);
+  purge();
+  const purgeTimer = setInterval(purge, 3600_000);
+  return () => {
+    clearInterval(tick);
+    clearInterval(purgeTimer);
+  };
+}
+
+function vitalsMessage(b: StoredBatch): StreamMessage {
+  const columns = b.batch.columns.map((c) => ({ key: metricByMdc(c.mdc)?.key ?? String(c.mdc), mdc: c.mdc, unit: c.unit, dt: c.dt, values: [...c.values] }));
+  return { type: 'vitals', gateway: b.gateway, seq: b.seq, historical: b.historical, t0: b.batch.t0, clock: b.batch.clock, columns };
+}
+
+/** A gateway reported records its full buffer dropped: a technical alarm naming the lost ranges. */
+function raiseDropped(alarms: Alarms, t: number, r: DropReport): void {
+  const detail = `${r.gateway}: ${r.dropped} records lost to a full buffer${r.more ? ' (more ranges than listed)' : ''}`;
+  alarms.raise(t, r.gateway, 'technical', 'data-dropped', 'medium', detail, { dropped: r.dropped, ranges: r.ranges.map(([b, f, l]) => [toHex(b), f, l]) });
+}

@@ -9,7 +9,9 @@
  * same in both; only the map around them changes, so no sample is decoded or altered.
  */
 import { decode, encode, type CborKey, type CborValue } from '../../firmware/core/cbor/index.js';
-import type { Db } from './db.js';
+import type Database from 'better-sqlite3';
+
+type Db = Database.Database;
 
 const MDC_SCADA = 0x20000;
 

@@ -223,6 +223,19 @@ describe('FHIR R4 and HL7 v2', () => {
     await until('monitor batches stored', () => (host.db.prepare("SELECT count(*) FROM batches WHERE gateway = 'gw-mon'").pluck().get() as number) >= 2);
   });
 
+  it('gives stored vitals as columns, oldest first, the way the gateway recorded them', async () => {
+    const r = await api('ana', 'GET', '/api/gateways/gw-mon/vitals?limit=2');
+    expect(r.status).toBe(200);
+    expect(r.json).toHaveLength(2);
+    expect(r.json[0].t0).toBeLessThanOrEqual(r.json[1].t0);
+    const hr = r.json[0].columns.find((c: any) => c.mdc === 147842);
+    expect(hr.unit).toBe('/min');
+    expect(hr.values.length).toBeGreaterThan(0);
+    expect(r.json[0].bootId).toMatch(/^[0-9a-f]{32}$/);
+    expect((await api('ana', 'GET', '/api/gateways/gw-none/vitals')).status).toBe(404);
+    expect((await api('ana', 'GET', '/api/gateways/gw-mon/vitals?limit=-1')).status).toBe(400);
+  });
+
   it('gives a bed\'s device as a FHIR Device and its vitals as Observations with MDC and LOINC codes', async () => {
     const d = await api('ana', 'GET', '/fhir/Device/gw-mon');
     expect(d.json.resourceType).toBe('Device');

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import mqtt from 'mqtt';
 import fc from 'fast-check';
 import { encode } from '../../firmware/core/cbor/index.js';
@@ -144,5 +145,33 @@ describe('host ingest through the embedded broker', () => {
     await c.endAsync(true);
     const before = host.ingest.stats.stored;
     await until('still ingesting', () => host.ingest.stats.stored > before + 2);
+  });
+});
+
+describe('a host that cannot start', () => {
+  it('closes what it opened when its HTTP port is taken: the broker port is free again, the database closed', async () => {
+    const { dir: d, paths: p } = makeSite('ward-port');
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+    const httpPort = (taken.address() as AddressInfo).port;
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+    const brokerPort = (probe.address() as AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    try {
+      await expect(startSiteHost(d, p, { broker: { embedded: { port: brokerPort } }, http: { port: httpPort } })).rejects.toThrow(`HTTP port ${httpPort} is taken`);
+      const again = createServer();
+      await new Promise<void>((resolve, reject) => {
+        again.once('error', reject);
+        again.listen(brokerPort, '127.0.0.1', () => resolve());
+      });
+      await new Promise<void>((r) => again.close(() => r()));
+      // the database is closed, so another host opens the same site at once
+      const h = await startSiteHost(d, p);
+      await h.close();
+    } finally {
+      taken.close();
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 });

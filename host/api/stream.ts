@@ -1,0 +1,59 @@
+/**
+ * The WebSocket stream (/api/stream): a `hello` with the ward as it is, then every StreamMessage the
+ * host emits, narrowed to the gateways the client names. A slow client is skipped past 4 MiB buffered.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Host, StreamMessage } from '../types.js';
+import type { User } from '../users.js';
+import { tokenOf } from './router.js';
+import { gatewayView } from './views.js';
+
+const MAX_BUFFERED = 4 * 1024 * 1024;
+
+function gatewayOf(m: StreamMessage): string | undefined {
+  if ('gateway' in m) return m.gateway;
+  if (m.type === 'alarm') return m.alarm.gateway;
+  if (m.type === 'command') return m.command.gateway;
+  return undefined;
+}
+
+function attach(host: Host, ws: WebSocket, user: User): void {
+  const gateways = new Set<string>(); // empty: every gateway
+  ws.on('message', (data) => {
+    // the client may narrow the stream: {"gateways": ["gw-1", ...]}
+    try {
+      const m = JSON.parse(String(data)) as { gateways?: unknown };
+      gateways.clear();
+      if (Array.isArray(m.gateways)) for (const g of m.gateways) if (typeof g === 'string') gateways.add(g);
+    } catch {
+      ws.send(JSON.stringify({ type: 'error', error: 'send {"gateways": [ids]} or {"gateways": []} for all' }));
+    }
+  });
+  const off = host.subscribe((m: StreamMessage) => {
+    const g = gatewayOf(m);
+    if (gateways.size > 0 && g !== undefined && !gateways.has(g)) return;
+    if (ws.readyState === ws.OPEN && ws.bufferedAmount < MAX_BUFFERED) ws.send(JSON.stringify(m));
+  });
+  ws.on('close', off);
+  ws.send(JSON.stringify({ type: 'hello', user: user.username, role: user.role, gateways: host.gateways().map(gatewayView), alarms: host.alarms.list(true) }));
+}
+
+/** The stream's WebSocket server and the `upgrade` handler that signs the client in first. */
+export function createStream(host: Host, now: () => number): { wss: WebSocketServer; upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void } {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  return {
+    wss,
+    upgrade(req, socket, head) {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const token = tokenOf(req, url);
+      const user = token === undefined ? undefined : host.users.session(now(), token);
+      if (url.pathname !== '/api/stream' || user === undefined) {
+        socket.end(`HTTP/1.1 ${url.pathname !== '/api/stream' ? '404 Not Found' : '401 Unauthorized'}\r\nconnection: close\r\n\r\n`);
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => attach(host, ws, user));
+    },
+  };
+}

@@ -7,9 +7,9 @@
  */
 import { Encoder } from 'cbor-x';
 import { fileURLToPath } from 'node:url';
-import { decode, encode, type CborValue } from '../firmware/core/cbor/index.js';
 import { openLog } from '../firmware/core/log/index.js';
 import { alignUp, RECORD_HEADER, SECTOR_HEADER } from '../firmware/core/log/format.js';
+import { encodeHistory, encodeVitals } from '../firmware/core/protocol/index.js';
 import { encodeBatch } from '../firmware/core/vitals/index.js';
 import { NorFlash } from '../firmware/platform/node/nor-flash.js';
 import { bootIdFor, faultCampaign } from '../test/portable/log-harness.js';
@@ -107,18 +107,10 @@ async function xsFigures(): Promise<{ heapLog: number; scans: Array<[string, num
   }
 }
 
-/** What the gateway publishes for a record: the batch map with its identity (bootId, seq), and for history the low-water mark too. */
+/** What the gateway publishes for a record (docs/protocol.md): the envelope around the stored bytes; history adds the low-water mark. */
 function onTheWire(batch: Uint8Array, history: boolean): number {
-  const r = decode(batch, { maxDepth: 6, maxLength: 4096 });
-  if (!r.ok || !(r.value instanceof Map)) throw new Error('bench: batch does not decode');
-  const m = new Map<string, CborValue>(r.value as Map<string, CborValue>);
-  m.set('bootId', new Uint8Array(16));
-  m.set('seq', 123_456);
-  if (history) {
-    m.set('historical', true);
-    m.set('lowWater', [new Uint8Array(16), 123_000]);
-  }
-  return encode(m).length;
+  const id = { bootId: new Uint8Array(16), seq: 123_456 };
+  return history ? encodeHistory({ ...id, lowWater: 123_000, body: batch }).length : encodeVitals({ ...id, body: batch }).length;
 }
 
 /** Bytes of flash a record takes: header, payload, padding to 4, and its share of the 68-byte sector header. */

@@ -10,10 +10,13 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { brokerConfigCommand } from '../../cli/commands/broker-config.js';
+import { signCommand } from '../../firmware/core/command/index.js';
+import { topic } from '../../firmware/core/protocol/index.js';
 import { startEmbeddedBroker } from '../../host/broker/embedded.js';
 import { hashSecret, issueSecret } from '../../host/broker/passwd.js';
 import type { Host } from '../../host/service.js';
 import type { SitePaths } from '../../host/site.js';
+import { claims, keys } from '../portable/command-cases.js';
 import { aclAbuseSuite } from '../support/acl-abuse.js';
 import { makeCerts, type Certs } from '../support/certs.js';
 import { freePort, startMosquitto, type Mosquitto } from '../support/mosquitto.js';
@@ -98,9 +101,9 @@ describe('gateway identity by TLS client certificate', () => {
     }
     let received = false;
     c.on('message', () => (received = true));
-    await new Promise<void>((r) => c.subscribe('vigil/v1/ward-m/gw-a/cmd', { qos: 1 }, () => r()));
+    await new Promise<void>((r) => c.subscribe(topic('ward-m', 'gw-a', 'cmd'), { qos: 1 }, () => r()));
     const host = await mqtt.connectAsync(plainUrl, { clientId: 'vigil-ward-m-host', username: 'host', password: secrets.get('host')!, reconnectPeriod: 0 });
-    await host.publishAsync('vigil/v1/ward-m/gw-a/cmd', 'cmd for gw-a', { qos: 1 });
+    await host.publishAsync(topic('ward-m', 'gw-a', 'cmd'), Buffer.from(signCommand(claims(), keys.nurse)), { qos: 1 });
     const end = performance.now() + 1500;
     while (!received && performance.now() < end) await new Promise((r) => setTimeout(r, 20));
     await host.endAsync(true);

@@ -10,7 +10,8 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { describe, expect, it } from 'vitest';
-import { idProblem } from '../../firmware/core/protocol/topics.js';
+import { detail, encodeEvent, parseEvent } from '../../firmware/core/protocol/index.js';
+import { idProblem, siteRoot, topic as gatewayTopic } from '../../firmware/core/protocol/topics.js';
 import { issueSecret } from '../../host/broker/passwd.js';
 import { sleep } from './ward.js';
 
@@ -58,6 +59,22 @@ async function grantedQos(c: MqttClient, filter: string): Promise<number> {
   }
 }
 
+/**
+ * A probe: a well-formed `event` (what a gateway may send) carrying a tag, so what arrives can be
+ * told apart; the broker's rules are about topics and identities, never about what a payload says.
+ */
+function probe(tag: string): Buffer {
+  return Buffer.from(encodeEvent({ bootId: new Uint8Array(16), t: 0, clock: 'boot', class: 'technical', code: 'acl-probe', priority: 'info', detail: detail([['tag', tag]]) }));
+}
+
+/** The tag of a probe, or what else the payload was. */
+function tagOf(payload: Uint8Array): string {
+  const r = parseEvent(payload);
+  if (!r.ok) return `<not an event: ${r.error}>`;
+  const tag = r.value.detail.get('tag');
+  return typeof tag === 'string' ? tag : '<an event without a tag>';
+}
+
 async function refused(url: string, clientId: string, username?: string, password?: string): Promise<boolean> {
   try {
     const c = await connect(url, clientId, username, password);
@@ -72,13 +89,13 @@ export function aclAbuseSuite(name: string, target: () => AbuseTarget): void {
   describe(`ACL abuse on ${name}`, () => {
     const t = () => target();
     const cid = (id: string) => `vigil-${t().site}-${id}`;
-    const root = () => `vigil/v1/${t().site}`;
+    const root = () => siteRoot(t().site);
 
     /** A host-side watcher on the whole site, and a way to prove that a message did not arrive. */
     async function watch(): Promise<{ seen: string[]; settle(): Promise<void>; end(): Promise<void> }> {
       const host = await connect(t().url, cid('host'), 'host', t().secret('host'));
       const seen: string[] = [];
-      host.on('message', (topic, payload) => seen.push(`${topic} ${payload.toString()}`));
+      host.on('message', (topic, payload) => seen.push(`${topic} ${tagOf(payload)}`));
       await host.subscribeAsync(`${root()}/#`, { qos: 1 });
       const marker = await connect(t().url, cid('gw-m'), 'gw-m', t().secret('gw-m'));
       return {
@@ -86,7 +103,7 @@ export function aclAbuseSuite(name: string, target: () => AbuseTarget): void {
         async settle() {
           // a legitimate message from another client, published after the abuse, must arrive; then a margin
           const tag = `marker-${Math.random()}`;
-          await marker.publishAsync(`${root()}/gw-m/event`, tag, { qos: 1 });
+          await marker.publishAsync(gatewayTopic(t().site, 'gw-m', 'event'), probe(tag), { qos: 1 });
           const end = performance.now() + 5000;
           while (!seen.some((s) => s.endsWith(tag))) {
             if (performance.now() > end) throw new Error('the marker never arrived: the watcher is not working');
@@ -107,13 +124,13 @@ export function aclAbuseSuite(name: string, target: () => AbuseTarget): void {
       gw1.on('error', () => undefined);
       const forbidden = ['gw-b/vitals', 'gw-b/state', 'gw-b/cmd', 'gw-b/cmd/result', 'host/state', 'trust', 'gw-a/cmd', 'gw-a/ack', 'gw-a/other', 'gw-a'].map((x) => `${root()}/${x}`);
       forbidden.push(`vigil/v1/other-site/gw-a/vitals`, 'vigil/v1', 'elsewhere/topic');
-      for (const topic of forbidden) gw1.publish(topic, 'abuse', { qos: 1 });
+      for (const topic of forbidden) gw1.publish(topic, probe('abuse'), { qos: 1 });
       await w.settle();
       expect(w.seen.filter((s) => s.includes('abuse'))).toEqual([]);
       gw1.end(true);
       // and its own gateway-to-host channels do arrive
       const gw1b = await connect(t().url, cid('gw-a'), 'gw-a', t().secret('gw-a'));
-      await gw1b.publishAsync(`${root()}/gw-a/event`, 'legit', { qos: 1 });
+      await gw1b.publishAsync(gatewayTopic(t().site, 'gw-a', 'event'), probe('legit'), { qos: 1 });
       await w.settle();
       expect(w.seen).toContain(`${root()}/gw-a/event legit`);
       await gw1b.endAsync(true);
@@ -123,7 +140,7 @@ export function aclAbuseSuite(name: string, target: () => AbuseTarget): void {
     it('a gateway cannot leave a will on another gateway\'s state (a forged death)', async () => {
       const w = await watch();
       const forged = await new Promise<MqttClient | undefined>((resolve) => {
-        const c = mqtt.connect(t().url, { clientId: cid('gw-a'), username: 'gw-a', password: t().secret('gw-a'), reconnectPeriod: 0, will: { topic: `${root()}/gw-b/state`, payload: Buffer.from('forged-death abuse'), qos: 1, retain: true } });
+        const c = mqtt.connect(t().url, { clientId: cid('gw-a'), username: 'gw-a', password: t().secret('gw-a'), reconnectPeriod: 0, will: { topic: gatewayTopic(t().site, 'gw-b', 'state'), payload: probe('forged-death abuse'), qos: 1, retain: true } });
         c.once('connect', () => resolve(c));
         c.once('error', () => resolve(undefined));
         c.once('close', () => resolve(undefined));
@@ -151,8 +168,8 @@ export function aclAbuseSuite(name: string, target: () => AbuseTarget): void {
       }
       // nothing meant for gw-b reaches gw-a, nor anything of $SYS (retained there, so it would come at once)
       const host = await connect(t().url, cid('host'), 'host', t().secret('host'));
-      for (const ch of ['cmd', 'ack', 'vitals', 'state']) await host.publishAsync(`${root()}/gw-b/${ch}`, 'for b', { qos: 1 });
-      await host.publishAsync(`${root()}/gw-a/cmd`, 'for a', { qos: 1 });
+      for (const ch of ['cmd', 'ack', 'vitals', 'state'] as const) await host.publishAsync(gatewayTopic(t().site, 'gw-b', ch), probe('for b'), { qos: 1 });
+      await host.publishAsync(gatewayTopic(t().site, 'gw-a', 'cmd'), probe('for a'), { qos: 1 });
       const end = performance.now() + 5000;
       while (!got.includes(`${root()}/gw-a/cmd`) && performance.now() < end) await sleep(20);
       await sleep(1000);
@@ -170,7 +187,7 @@ export function aclAbuseSuite(name: string, target: () => AbuseTarget): void {
         if (t().subackDenies) expect({ filter, qos }).toEqual({ filter, qos: 128 });
       }
       const other = await connect(t().url, cid('gw-a'), 'gw-a', t().secret('gw-a'));
-      other.publish('vigil/v1/other-site/gw-a/vitals', 'x', { qos: 1 });
+      other.publish(gatewayTopic('other-site', 'gw-a', 'vitals'), probe('x'), { qos: 1 });
       await sleep(1000);
       other.end(true);
       expect(got).toEqual([]);
@@ -201,7 +218,7 @@ export function aclAbuseSuite(name: string, target: () => AbuseTarget): void {
         c.on('error', () => undefined);
         await grantedQos(c, `${root()}/#`).catch(() => 128);
         await grantedQos(c, '#').catch(() => 128);
-        for (const topic of [`${root()}/${bad}/state`, `${root()}/${bad}/vitals`, `${root()}/gw-a/vitals`, `${root()}/host/state`]) c.publish(topic, 'abuse-bad-id', { qos: 1 });
+        for (const topic of [`${root()}/${bad}/state`, `${root()}/${bad}/vitals`, `${root()}/gw-a/vitals`, `${root()}/host/state`]) c.publish(topic, probe('abuse-bad-id'), { qos: 1 });
         await w.settle();
         expect({ bad, got }).toEqual({ bad, got: [] });
         c.end(true);

@@ -8,6 +8,7 @@
  * an unacknowledged alarm escalates one priority level at a time. Every step is audited.
  * These alarms add to the device's own bedside alarms; they never replace or silence them.
  */
+import { METRICS, metricByKey } from '../firmware/core/vitals/index.js';
 import type { AuditLog } from './audit.js';
 import type { Db } from './store/db.js';
 
@@ -201,6 +202,8 @@ export function parseLimits(v: unknown): Limit[] {
       (o.low === undefined || typeof o.low === 'number') && (o.high === undefined || typeof o.high === 'number') && (o.low !== undefined || o.high !== undefined) &&
       (o.low === undefined || o.high === undefined || (o.low as number) < (o.high as number));
     if (!ok) throw new AlarmError(`limits[${i}]: expected { metric, low?, high? (low < high), priority: high|medium|low }`, 400);
+    // a typo must not replace a bed's defaults with a limit on nothing
+    if (metricByKey(o.metric as string) === undefined) throw new AlarmError(`limits[${i}]: no metric ${JSON.stringify(String(o.metric).slice(0, 40))}; the metrics are ${METRICS.map((m) => m.key).join(', ')}`, 400);
     return { metric: o.metric as string, low: o.low as number | undefined, high: o.high as number | undefined, priority: o.priority as Priority };
   });
 }

@@ -22,6 +22,9 @@ import { loadSigningKey } from './signing/keys.js';
 import type { Db } from './store/db.js';
 import { CLINICAL, type User } from './users.js';
 
+/** Who may withdraw another clinician's request that waits for a co-signature: the nurse in charge of the ward. */
+const WITHDRAW_ANY: readonly string[] = ['charge-nurse'];
+
 export type CommandStatus = 'awaiting-cosign' | 'pending' | 'accepted' | 'rejected' | 'applied' | 'failed' | 'timed-out' | 'withdrawn';
 
 export interface CommandRow {
@@ -197,6 +200,7 @@ export class CommandService {
   withdraw(now: number, user: User, id: number): CommandRow {
     const c = this.get(id);
     if (c.status !== 'awaiting-cosign') throw new CommandError(`command ${id} is ${c.status}: only a command awaiting a co-signature can be withdrawn`, 409);
+    if (c.requested_by !== user.username && !WITHDRAW_ANY.includes(user.role)) throw new CommandError(`only ${c.requested_by} or a ${WITHDRAW_ANY.join(' or ')} may withdraw command ${id}`, 403);
     this.setStatus(now, id, 'withdrawn', `withdrawn by ${user.username}`, user.username);
     return this.get(id);
   }

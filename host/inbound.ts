@@ -14,6 +14,7 @@ import type { Gateways } from './gateways.js';
 import type { Ingest } from './ingest.js';
 import { CONTROL_PER_WINDOW, CONTROL_WINDOW_MS, type Refusals } from './refusals.js';
 import type { Db } from './store/db.js';
+import { isStorageError, type Storage } from './storage.js';
 import type { StreamMessage } from './types.js';
 
 export interface InboundDeps {
@@ -24,12 +25,20 @@ export interface InboundDeps {
   readonly alarms: Alarms;
   readonly commands: CommandService;
   readonly refusals: Refusals;
+  readonly storage: Storage;
   readonly emit: (m: StreamMessage) => void;
   readonly now: () => number;
 }
 
-/** A handler for the host's MQTT messages. */
-export function createInbound(d: InboundDeps): (topic: string, payload: Uint8Array) => void {
+export interface Inbound {
+  /** One MQTT message from the broker. */
+  handle(topic: string, payload: Uint8Array): void;
+  /** Replays control messages kept while storage failed, if it may be tried now (call every second). */
+  retry(): void;
+}
+
+/** The handler for the host's MQTT messages. */
+export function createInbound(d: InboundDeps): Inbound {
   const insertEvent = d.db.prepare('INSERT INTO events (gateway, boot_id, t, clock, class, code, priority, detail, received) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
 
   function onEvent(gateway: string, payload: Uint8Array): void {
@@ -55,7 +64,40 @@ export function createInbound(d: InboundDeps): (topic: string, payload: Uint8Arr
     d.gateways.state(gateway, s.value);
   }
 
-  return (name, payload) => {
+  const control = d.db.transaction((channel: 'state' | 'event' | 'cmd/result', gateway: string, payload: Uint8Array) => {
+    if (channel === 'state') onState(gateway, payload);
+    else if (channel === 'event') onEvent(gateway, payload);
+    else onResult(gateway, payload);
+  });
+
+  /** Handles a control message in its transaction; false when storage failed (nothing of it was kept). */
+  function write(channel: 'state' | 'event' | 'cmd/result', gateway: string, payload: Uint8Array): boolean {
+    try {
+      control(channel, gateway, payload);
+    } catch (e) {
+      if (!isStorageError(e)) throw e;
+      d.storage.failed(`${gateway}/${channel}`, e);
+      return false;
+    }
+    d.storage.succeeded();
+    return true;
+  }
+
+  function retry(): void {
+    if (d.storage.deferred === 0 || !d.storage.mayTry()) return;
+    d.storage.replay((name, payload) => {
+      const tp = parseTopic(name);
+      if (tp?.kind !== 'gateway' || (tp.channel !== 'state' && tp.channel !== 'event' && tp.channel !== 'cmd/result')) return true;
+      try {
+        return write(tp.channel, tp.gateway, payload);
+      } catch (e) {
+        d.refusals.refuse(tp.gateway, tp.channel, `internal error: ${(e as Error).message}`);
+        return true;
+      }
+    });
+  }
+
+  function handle(name: string, payload: Uint8Array): void {
     const tp = parseTopic(name);
     if (tp?.kind === 'host-state') return; // the host's own retained state, echoed by the `+/state` subscription
     const parts = name.split('/');
@@ -75,7 +117,10 @@ export function createInbound(d: InboundDeps): (topic: string, payload: Uint8Arr
         case 'event':
         case 'cmd/result':
           if (!d.refusals.withinRate(gateway, tp.channel)) return d.refusals.refuse(gateway, tp.channel, `more than ${CONTROL_PER_WINDOW} ${tp.channel} messages in ${CONTROL_WINDOW_MS / 1000} s: dropped`);
-          return tp.channel === 'state' ? onState(gateway, payload) : tp.channel === 'event' ? onEvent(gateway, payload) : onResult(gateway, payload);
+          retry();
+          // in order: behind what is already waiting, and not tried again while storage is failing
+          if (d.storage.deferred > 0 || !d.storage.mayTry() || !write(tp.channel, gateway, payload)) d.storage.defer(name, payload);
+          return;
         default:
           return d.refusals.refuse(gateway, tp.channel, `gateways do not publish on ${tp.channel}`);
       }
@@ -83,7 +128,9 @@ export function createInbound(d: InboundDeps): (topic: string, payload: Uint8Arr
       // a bug here must not take the ward's host down: count it as a refusal and keep going
       d.refusals.refuse(gateway, channel, `internal error: ${(e as Error).message}`);
     }
-  };
+  }
+
+  return { handle, retry };
 }
 
 /** CBOR detail maps as JSON (byte strings as hex) for storage and the API. */

@@ -44,6 +44,10 @@ export interface IngestHooks {
   dropped?(report: DropReport): void;
   /** A transaction failed (disk full, I/O error): nothing of it was acked. */
   storeFailed?(error: Error, records: number): void;
+  /** A commit went through (storage works). */
+  committed?(): void;
+  /** Whether a commit may be tried now (false while storage is failing, but once a second). */
+  mayTry?(): boolean;
 }
 
 export interface IngestStats {
@@ -165,6 +169,12 @@ export class Ingest {
     if (this.queue.length === 0) return;
     const items = this.queue;
     this.queue = [];
+    if (this.hooks.mayTry?.() === false) {
+      // storage is failing: not even tried (each try may wait out the busy timeout). Nothing is
+      // acked, so the gateways keep these records in flash and send them again.
+      this.stats.storeErrors++;
+      return;
+    }
     let result: { touched: Set<BootState>; stored: StoredBatch[]; drops: DropReport[] };
     try {
       result = this.commit(items, this.now()) as typeof result;
@@ -177,6 +187,7 @@ export class Ingest {
       return;
     }
     this.stats.commits++;
+    this.hooks.committed?.();
     const acks = [...result.touched].filter((b) => b.through >= 0).map((b) => ({ gateway: b.gateway, bootId: b.bootId, through: b.through }));
     this.stats.acksSent += acks.length;
     this.hooks.ack(acks);

@@ -4,6 +4,7 @@
  * flood costs no disk write per message. Control channels (state, event, cmd/result) are rate-limited
  * per gateway: a gateway sends a few a minute, a compromised one must not buy a write each.
  */
+import { isStorageError, type Storage } from './storage.js';
 import type { Db } from './store/db.js';
 import type { HostCounters, StreamMessage } from './types.js';
 
@@ -21,6 +22,7 @@ export class Refusals {
     private readonly counters: HostCounters,
     private readonly emit: (m: StreamMessage) => void,
     private readonly now: () => number,
+    private readonly storage?: Storage,
   ) {
     this.insert = db.prepare("INSERT INTO events (gateway, class, code, priority, detail, received) VALUES (?, 'technical', 'host-refused-payload', 'low', ?, ?)");
   }
@@ -33,7 +35,14 @@ export class Refusals {
     if ((this.lastStored.get(key) ?? -Infinity) + ERROR_EVENT_EVERY_MS > t) return; // counted; one stored event per 10 s is enough
     this.lastStored.set(key, t);
     this.counters.errorEvents++;
-    this.insert.run(gateway, JSON.stringify({ channel, error }), t);
+    if (this.storage !== undefined && !this.storage.mayTry()) return; // counted; not worth a wait on a failing disk
+    try {
+      this.insert.run(gateway, JSON.stringify({ channel, error: error.slice(0, 500) }), t);
+      this.storage?.succeeded();
+    } catch (e) {
+      if (!isStorageError(e)) throw e;
+      this.storage?.failed('refusal event', e);
+    }
   }
 
   /** Whether another control message from `gateway` on `channel` is within the rate. */

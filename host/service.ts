@@ -23,6 +23,7 @@ import { createInbound } from './inbound.js';
 import { Ingest, type DropReport, type StoredBatch } from './ingest.js';
 import { connectHostLink } from './mqtt.js';
 import { Refusals } from './refusals.js';
+import { isStorageError, Storage } from './storage.js';
 import { openDb } from './store/db.js';
 import type { Host, HostCounters, StreamMessage } from './types.js';
 import { Users } from './users.js';
@@ -36,7 +37,8 @@ export interface HostOptions {
   readonly hostId?: string;
   /** Embedded aedes (default, port 1883), or an external broker's URL and the host's secret there. */
   readonly broker: { readonly embedded: { readonly port: number; readonly host?: string; readonly tls?: { port: number; key: string; cert: string; ca: string } } } | { readonly url: string; readonly secret: string; readonly ca?: string };
-  readonly http: { readonly port: number; readonly host?: string };
+  /** allowedOrigins: origins besides the host's own whose pages may use the API with a session cookie (a reverse proxy's). */
+  readonly http: { readonly port: number; readonly host?: string; readonly allowedOrigins?: readonly string[] };
   /** The root public key (32 bytes) that signs the trust list; the list itself, signed. */
   readonly rootKey?: Uint8Array;
   readonly trustFile?: string;
@@ -67,7 +69,11 @@ export async function startHost(o: HostOptions): Promise<Host> {
   const users = new Users(db, audit);
   const alarms = new Alarms(db, audit, (alarm, change) => emit({ type: 'alarm', change, alarm }), { escalateAfterMs: o.escalateAfterMs });
   const gateways = new Gateways(db, audit, alarms, counters, emit, now);
-  const refusals = new Refusals(db, counters, emit, now);
+  const storage = new Storage(now, log, emit, (from, to, error) => {
+    alarms.clear(now(), 'host', 'storage-failed'); // one alarm per outage, the newest
+    alarms.raise(now(), 'host', 'technical', 'storage-failed', 'medium', `the host's database failed for ${Math.round((to - from) / 1000)} s (${error}); no data was acked meanwhile`, { from, to, error });
+  });
+  const refusals = new Refusals(db, counters, emit, now, storage);
 
   let started: Awaited<ReturnType<typeof brokerFor>>;
   try {
@@ -87,7 +93,12 @@ export async function startHost(o: HostOptions): Promise<Host> {
     ack: (acks) => acks.forEach((a) => link.ack(a.gateway, a.bootId, a.through)),
     stored: (batches) => batches.forEach(onStored),
     dropped: (r) => raiseDropped(alarms, now(), r),
-    storeFailed: (e, n) => log(`host: could not commit ${n} records (${e.message}); not acked, the gateways will send them again`),
+    storeFailed: (e, n) => {
+      if (isStorageError(e)) storage.failed(`commit of ${n} records`, e);
+      else log(`host: could not commit ${n} records (${e.message}); not acked, the gateways will send them again`);
+    },
+    committed: () => storage.succeeded(),
+    mayTry: () => storage.mayTry(),
   }, { now });
   const commands = new CommandService({
     db,
@@ -103,7 +114,8 @@ export async function startHost(o: HostOptions): Promise<Host> {
     notify: (command) => emit({ type: 'command', command }),
     answerTimeoutMs: o.commandAnswerTimeoutMs,
   });
-  onMessage = createInbound({ site: o.site, db, gateways, ingest, alarms, commands, refusals, emit, now });
+  const inbound = createInbound({ site: o.site, db, gateways, ingest, alarms, commands, refusals, storage, emit, now });
+  onMessage = inbound.handle;
 
   function onStored(b: StoredBatch): void {
     if (listeners.size > 0) emit(vitalsMessage(b));
@@ -118,12 +130,27 @@ export async function startHost(o: HostOptions): Promise<Host> {
   };
   const stopTimers = startTimers(
     () => {
-      gateways.saveLastSeen();
-      gateways.sweep(o.offlineAfterMs ?? 95_000);
-      alarms.tick(now());
-      commands.tick(now());
+      inbound.retry();
+      if (!storage.mayTry()) return;
+      try {
+        gateways.saveLastSeen();
+        gateways.sweep(o.offlineAfterMs ?? 95_000);
+        alarms.tick(now());
+        commands.tick(now());
+        storage.succeeded();
+      } catch (e) {
+        if (!isStorageError(e)) throw e;
+        storage.failed('timers', e);
+      }
     },
-    purge,
+    () => {
+      try {
+        purge();
+      } catch (e) {
+        if (!isStorageError(e)) throw e;
+        storage.failed('retention purge', e);
+      }
+    },
     log,
   );
 
@@ -135,6 +162,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
     commands,
     ingest,
     counters,
+    storage: () => storage.health,
     broker,
     brokerUrl,
     site: o.site,
@@ -162,7 +190,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
   };
   let api: Api | undefined;
   try {
-    api = await startApi(host, { port: o.http.port, host: o.http.host, now });
+    api = await startApi(host, { port: o.http.port, host: o.http.host, now, allowedOrigins: o.http.allowedOrigins });
   } catch (e) {
     await host.close(); // a taken HTTP port leaves no broker, timer or open database behind
     throw e;

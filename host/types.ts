@@ -6,6 +6,7 @@ import type { EmbeddedBroker } from './broker/embedded.js';
 import type { CommandRow, CommandService } from './commands.js';
 import type { Ingest } from './ingest.js';
 import type { Presence } from './presence.js';
+import type { StorageHealth } from './storage.js';
 import type { Db } from './store/db.js';
 import type { Users } from './users.js';
 
@@ -21,7 +22,9 @@ export type StreamMessage =
   | { type: 'presence'; gateway: string; presence: Presence; mode: string | null }
   | { type: 'command'; command: CommandRow }
   | { type: 'event'; gateway: string; class: string; code: string; priority: string; detail: unknown }
-  | { type: 'error'; gateway: string; channel: string; error: string };
+  | { type: 'error'; gateway: string; channel: string; error: string }
+  /** The database failed (ok false) or works again (docs/host.md, storage). */
+  | { type: 'storage'; ok: boolean; error: string | null };
 
 /** A row of the gateways table: names as on the wire (docs/protocol.md), in snake case. */
 export interface GatewayRow {
@@ -53,6 +56,8 @@ export interface Host {
   readonly commands: CommandService;
   readonly ingest: Ingest;
   readonly counters: HostCounters;
+  /** Whether the database takes writes (storage.ts). */
+  storage(): StorageHealth;
   readonly broker: EmbeddedBroker | undefined;
   readonly brokerUrl: string;
   readonly httpUrl: string;

@@ -65,7 +65,7 @@ export const startCommand: Command = {
     if (host.users.count() === 0) {
       for (const d of DEMO) {
         const password = randomBytes(9).toString('base64url');
-        host.users.add(Date.now(), 'vigil-start', { username: d.username, role: d.role, person: d.person, password });
+        await host.users.add(Date.now(), 'vigil-start', { username: d.username, role: d.role, person: d.person, password });
         logins.push(`${d.username.padEnd(5)} ${d.role.padEnd(13)} ${password}`);
       }
       writeFileSync(join(dir, 'demo-logins.txt'), logins.join('\n') + '\n', { mode: 0o600 });

@@ -21,7 +21,7 @@ export const userCommand: Command = {
     const db = openDb(join(dir, 'vigil.db'));
     try {
       const users = new Users(db, new AuditLog(db, join(dir, 'audit.head')));
-      const u = users.add(Date.now(), process.env.USER ?? 'cli', { username, role: required(values.role, '--role'), person: values.person, display: values.display, password });
+      const u = await users.add(Date.now(), process.env.USER ?? 'cli', { username, role: required(values.role, '--role'), person: values.person, display: values.display, password });
       console.log(`added ${u.username} (${u.role}${u.person ? `, signs as ${u.person}` : ''})`);
     } catch (e) {
       if ((e as Error).name === 'UserError') throw new UsageError((e as Error).message);

@@ -15,10 +15,10 @@ export interface Api {
   close(): Promise<void>;
 }
 
-export async function startApi(host: Host, opts: { port: number; host?: string; now: () => number }): Promise<Api> {
-  const router = createRouter(host, opts.now);
+export async function startApi(host: Host, opts: { port: number; host?: string; now: () => number; allowedOrigins?: readonly string[] }): Promise<Api> {
+  const router = createRouter(host, opts.now, opts.allowedOrigins);
   for (const group of [sessionRoutes, gatewayRoutes, alarmRoutes, commandRoutes, interopRoutes]) group(router.on, host, opts.now);
-  const stream = createStream(host, opts.now);
+  const stream = createStream(host, opts.now, opts.allowedOrigins);
   const server = createServer((req, res) => void router.handle(req, res));
   server.on('upgrade', stream.upgrade);
 

@@ -21,7 +21,7 @@ function knownGateway(host: Host, id: string) {
 export function sessionRoutes(on: On, host: Host, now: Now): void {
   on('POST', '/api/login', undefined, async (c) => {
     const b = await c.body();
-    const s = host.users.login(now(), str(b, 'username'), str(b, 'password'));
+    const s = await host.users.login(now(), str(b, 'username'), str(b, 'password'), c.req.socket.remoteAddress ?? 'unknown');
     return { status: 200, body: { token: s.token, expires: s.expires, user: s.user }, cookie: `vigil_session=${s.token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${Math.floor((s.expires - now()) / 1000)}` };
   });
   on('POST', '/api/logout', EVERYONE, (c) => {
@@ -29,20 +29,26 @@ export function sessionRoutes(on: On, host: Host, now: Now): void {
     return { status: 200, body: { ok: true }, cookie: 'vigil_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0' };
   });
   on('GET', '/api/me', EVERYONE, (c) => c.user);
-  on('GET', '/api/health', undefined, () => ({
-    site: host.site,
+  on('GET', '/api/health', undefined, () => {
+    const storage = host.storage();
+    const body = {
+      site: host.site,
+      storage,
     ingest: host.ingest.stats,
     refused: host.counters.refused,
     errorEvents: host.counters.errorEvents,
     staleDeaths: host.counters.staleDeaths,
     broker: host.broker?.stats ?? null,
-    gateways: host.gateways().reduce<Record<string, number>>((acc, g) => ((acc[g.presence] = (acc[g.presence] ?? 0) + 1), acc), {}),
-  }));
+      gateways: storage.ok ? host.gateways().reduce<Record<string, number>>((acc, g) => ((acc[g.presence] = (acc[g.presence] ?? 0) + 1), acc), {}) : null,
+    };
+    // a monitoring probe sees a failing database as the host being unwell
+    return { status: storage.ok ? 200 : 503, body };
+  });
   on('GET', '/api/users', ['admin'], () => host.users.list());
   on('POST', '/api/users', ['admin'], async (c) => {
     const b = await c.body();
     const person = b.person === undefined ? undefined : str(b, 'person');
-    return { status: 201, body: host.users.add(now(), c.user!.username, { username: str(b, 'username'), display: typeof b.display === 'string' ? b.display : undefined, role: str(b, 'role'), person, password: str(b, 'password') }) };
+    return { status: 201, body: await host.users.add(now(), c.user!.username, { username: str(b, 'username'), display: typeof b.display === 'string' ? b.display : undefined, role: str(b, 'role'), person, password: str(b, 'password') }) };
   });
 }
 

@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Host, StreamMessage } from '../types.js';
 import type { User } from '../users.js';
-import { tokenOf } from './router.js';
+import { sameOrigin, tokenOf } from './router.js';
 import { gatewayView } from './views.js';
 
 const MAX_BUFFERED = 4 * 1024 * 1024;
@@ -21,6 +21,9 @@ function gatewayOf(m: StreamMessage): string | undefined {
 
 function attach(host: Host, ws: WebSocket, user: User): void {
   const gateways = new Set<string>(); // empty: every gateway
+  // a frame over maxPayload, bad UTF-8, a protocol error: ws has already closed this socket (1009,
+  // 1007, 1002) and reports it here; without a listener it is an uncaught exception that ends the host
+  ws.on('error', () => undefined);
   ws.on('message', (data) => {
     // the client may narrow the stream: {"gateways": ["gw-1", ...]}
     try {
@@ -41,7 +44,7 @@ function attach(host: Host, ws: WebSocket, user: User): void {
 }
 
 /** The stream's WebSocket server and the `upgrade` handler that signs the client in first. */
-export function createStream(host: Host, now: () => number): { wss: WebSocketServer; upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void } {
+export function createStream(host: Host, now: () => number, allowedOrigins: readonly string[] = []): { wss: WebSocketServer; upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   return {
     wss,
@@ -49,11 +52,13 @@ export function createStream(host: Host, now: () => number): { wss: WebSocketSer
       const url = new URL(req.url ?? '/', 'http://localhost');
       const token = tokenOf(req, url);
       const user = token === undefined ? undefined : host.users.session(now(), token);
-      if (url.pathname !== '/api/stream' || user === undefined) {
-        socket.end(`HTTP/1.1 ${url.pathname !== '/api/stream' ? '404 Not Found' : '401 Unauthorized'}\r\nconnection: close\r\n\r\n`);
+      // a browser always names the page's origin: another site's page gets nothing of the ward
+      const refusal = url.pathname !== '/api/stream' ? '404 Not Found' : sameOrigin(req, allowedOrigins) === false ? '403 Forbidden' : user === undefined ? '401 Unauthorized' : undefined;
+      if (refusal !== undefined) {
+        socket.end(`HTTP/1.1 ${refusal}\r\nconnection: close\r\n\r\n`);
         return;
       }
-      wss.handleUpgrade(req, socket, head, (ws) => attach(host, ws, user));
+      wss.handleUpgrade(req, socket, head, (ws) => attach(host, ws, user!));
     },
   };
 }

@@ -122,13 +122,18 @@ CREATE TABLE IF NOT EXISTS sessions (
 ) STRICT;
 `;
 
+/** How long a write waits for another process's lock before it fails (ms). */
+export const BUSY_TIMEOUT_MS = 100;
+
 export function openDb(path: string): Db {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
+  // another process holding the write lock (a backup, an sqlite3 shell) makes a write wait this long,
+  // on the event loop, then fail: the host degrades (storage.ts) rather than freezing for seconds
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   migrate(db);
   return db;
 }

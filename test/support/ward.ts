@@ -56,7 +56,7 @@ export async function startSiteHost(dir: string, paths: SitePaths, over: Partial
   });
   await host.ready();
   if (host.users.count() === 0) {
-    for (const c of CLINICIANS) host.users.add(Date.now(), 'test', { username: c.username, role: c.role, person: c.person ?? undefined, password: PASSWORD });
+    for (const c of CLINICIANS) await host.users.add(Date.now(), 'test', { username: c.username, role: c.role, person: c.person ?? undefined, password: PASSWORD });
   }
   return host;
 }

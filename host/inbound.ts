@@ -9,6 +9,7 @@ import { toHex } from '../firmware/core/hex.js';
 import { parseCommandResult, parseEvent, parseState, parseTopic } from '../firmware/core/protocol/index.js';
 import { alarmFromEvent } from './alarm-rules.js';
 import type { Alarms } from './alarms.js';
+import type { AuditLog } from './audit.js';
 import type { CommandService } from './commands.js';
 import type { Gateways } from './gateways.js';
 import type { Ingest } from './ingest.js';
@@ -26,6 +27,7 @@ export interface InboundDeps {
   readonly commands: CommandService;
   readonly refusals: Refusals;
   readonly storage: Storage;
+  readonly audit: AuditLog;
   readonly emit: (m: StreamMessage) => void;
   readonly now: () => number;
 }
@@ -75,6 +77,7 @@ export function createInbound(d: InboundDeps): Inbound {
     try {
       control(channel, gateway, payload);
     } catch (e) {
+      d.audit.resync(); // an entry appended inside the rolled-back transaction is gone
       if (!isStorageError(e)) throw e;
       d.storage.failed(`${gateway}/${channel}`, e);
       return false;

@@ -9,6 +9,12 @@
  * Records are committed in batched transactions: whatever arrived within `flushMs` (or `maxBatch`
  * records) goes in one transaction, one fsync. Bad payloads are refused with a counter and an error
  * event; they never throw out of here.
+ *
+ * What a gateway can make the host keep is bounded: a gateway boots a few times a day, so records
+ * naming more than `newBootsPerHour` boot ids not seen before (12 an hour) are refused, not acked
+ * (a real gateway keeps them in flash), and reported once an hour (`bootFlood`); the per-boot
+ * frontiers kept in memory are capped (`maxBootsInMemory`, least recently used go; the database
+ * holds them all).
  */
 import { toHex } from '../firmware/core/hex.js';
 import { parseDrop, parseHistory, parseVitals } from '../firmware/core/protocol/index.js';
@@ -48,6 +54,8 @@ export interface IngestHooks {
   committed?(): void;
   /** Whether a commit may be tried now (false while storage is failing, but once a second). */
   mayTry?(): boolean;
+  /** A gateway named more new boot ids than it may (once an hour per gateway). */
+  bootFlood?(gateway: string, perHour: number): void;
 }
 
 export interface IngestStats {
@@ -58,6 +66,8 @@ export interface IngestStats {
   commits: number;
   acksSent: number;
   storeErrors: number;
+  /** Records refused for naming too many new boot ids. */
+  bootFlood: number;
 }
 
 export type Refusal = { readonly ok: false; readonly error: string };
@@ -117,16 +127,26 @@ export interface IngestOptions {
   readonly now?: () => number;
   readonly flushMs?: number;
   readonly maxBatch?: number;
+  readonly newBootsPerHour?: number;
+  readonly maxBootsInMemory?: number;
 }
 
+const HOUR_MS = 3600_000;
+
 export class Ingest {
-  readonly stats: IngestStats = { received: 0, stored: 0, duplicates: 0, refused: 0, commits: 0, acksSent: 0, storeErrors: 0 };
+  readonly stats: IngestStats = { received: 0, stored: 0, duplicates: 0, refused: 0, commits: 0, acksSent: 0, storeErrors: 0, bootFlood: 0 };
   private queue: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly boots = new Map<string, BootState>();
   private readonly now: () => number;
   private readonly flushMs: number;
   private readonly maxBatch: number;
+  private readonly newBootsPerHour: number;
+  private readonly maxBootsInMemory: number;
+  /** Per gateway: when it named each boot id new to the host in the last hour, and when a flood was last reported. */
+  private readonly newBoots = new Map<string, { times: number[]; reported: number }>();
+  /** Boot ids queued but not yet committed (gateway/boot hex). */
+  private readonly pendingBoots = new Set<string>();
   private readonly insertBatch;
   private readonly insertGap;
   private readonly upsertBoot;
@@ -139,6 +159,8 @@ export class Ingest {
     this.now = opts.now ?? Date.now;
     this.flushMs = opts.flushMs ?? 15;
     this.maxBatch = opts.maxBatch ?? 2000;
+    this.newBootsPerHour = opts.newBootsPerHour ?? 12;
+    this.maxBootsInMemory = opts.maxBootsInMemory ?? 20_000;
     this.insertBatch = db.prepare('INSERT OR IGNORE INTO batches (gateway, boot_id, seq, t0, clock, serial, historical, received, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
     this.insertGap = db.prepare('INSERT OR IGNORE INTO gaps (gateway, boot_id, first_seq, last_seq, reported) VALUES (?, ?, ?, ?, ?)');
     this.upsertBoot = db.prepare('INSERT INTO boots (gateway, boot_id, through, first_seen) VALUES (?, ?, ?, ?) ON CONFLICT (gateway, boot_id) DO UPDATE SET through = excluded.through');
@@ -155,6 +177,12 @@ export class Ingest {
     if (!parsed.ok) {
       this.stats.refused++;
       return parsed;
+    }
+    const flood = this.admitBoots(gateway, parsed);
+    if (flood !== undefined) {
+      this.stats.refused++;
+      this.stats.bootFlood++;
+      return flood;
     }
     this.queue.push({ gateway, parsed });
     if (this.queue.length >= this.maxBatch) this.flush();
@@ -173,6 +201,7 @@ export class Ingest {
       // storage is failing: not even tried (each try may wait out the busy timeout). Nothing is
       // acked, so the gateways keep these records in flash and send them again.
       this.stats.storeErrors++;
+      this.pendingBoots.clear();
       return;
     }
     let result: { touched: Set<BootState>; stored: StoredBatch[]; drops: DropReport[] };
@@ -182,11 +211,13 @@ export class Ingest {
       // nothing of this transaction is stored, so nothing is acked: the gateways keep the records and
       // send them again. The in-memory frontiers may have moved inside the failed transaction: reload.
       this.boots.clear();
+      this.pendingBoots.clear();
       this.stats.storeErrors++;
       this.hooks.storeFailed?.(e as Error, items.length);
       return;
     }
     this.stats.commits++;
+    this.trimBoots();
     this.hooks.committed?.();
     const acks = [...result.touched].filter((b) => b.through >= 0).map((b) => ({ gateway: b.gateway, bootId: b.bootId, through: b.through }));
     this.stats.acksSent += acks.length;
@@ -195,10 +226,53 @@ export class Ingest {
     for (const d of result.drops) this.hooks.dropped?.(d);
   }
 
+  /** Boot ids a record names that the host does not know yet count against the gateway's hourly bound. */
+  private admitBoots(gateway: string, p: Extract<ParsedRecord, { ok: true }>): Refusal | undefined {
+    const named = [p.bootId, ...(p.lowWater === undefined ? [] : [p.lowWater[0]]), ...(p.record.kind === 'drop' ? p.record.drop.ranges.map((r) => r[0]) : [])];
+    const fresh = new Set<string>();
+    for (const b of named) {
+      const key = `${gateway}/${toHex(b)}`;
+      if (this.boots.has(key) || this.pendingBoots.has(key) || fresh.has(key)) continue;
+      if (this.loadBoot.get(gateway, b) !== undefined) continue;
+      fresh.add(key);
+    }
+    if (fresh.size === 0) return undefined;
+    const t = this.now();
+    const w = this.newBoots.get(gateway) ?? { times: [], reported: -Infinity };
+    w.times = w.times.filter((x) => t - x < HOUR_MS);
+    if (w.times.length + fresh.size > this.newBootsPerHour) {
+      if (t - w.reported >= HOUR_MS) {
+        w.reported = t;
+        this.hooks.bootFlood?.(gateway, w.times.length + fresh.size);
+      }
+      this.newBoots.set(gateway, w);
+      return { ok: false, error: `more than ${this.newBootsPerHour} new boot ids from ${gateway} in an hour: refused (a gateway boots a few times a day)` };
+    }
+    for (const k of fresh) {
+      w.times.push(t);
+      this.pendingBoots.add(k);
+    }
+    this.newBoots.set(gateway, w);
+    return undefined;
+  }
+
+  /** Keeps at most maxBootsInMemory frontiers, dropping the least recently used (they reload from the database). */
+  private trimBoots(): void {
+    this.pendingBoots.clear();
+    while (this.boots.size > this.maxBootsInMemory) this.boots.delete(this.boots.keys().next().value!);
+    if (this.newBoots.size > this.maxBootsInMemory) {
+      const t = this.now();
+      for (const [g, w] of this.newBoots) if (w.times.every((x) => t - x >= HOUR_MS) && t - w.reported >= HOUR_MS) this.newBoots.delete(g);
+    }
+  }
+
   private boot(gateway: string, bootId: Uint8Array): BootState {
     const key = `${gateway}/${toHex(bootId)}`;
     let b = this.boots.get(key);
-    if (b === undefined) {
+    if (b !== undefined) {
+      this.boots.delete(key); // most recently used last: the map's order is the eviction order
+      this.boots.set(key, b);
+    } else {
       const row = this.loadBoot.get(gateway, bootId);
       const through = row?.through ?? -1;
       b = { gateway, bootId, through, floor: 0, above: new Set(), lost: [] };
@@ -272,6 +346,9 @@ export class Ingest {
     const batches = this.db.prepare('DELETE FROM batches WHERE received < ?').run(cutoff).changes;
     const events = this.db.prepare('DELETE FROM events WHERE received < ?').run(cutoff).changes;
     this.db.prepare('DELETE FROM gaps WHERE reported < ?').run(cutoff);
+    // boots with nothing left of them: their frontier guards nothing any more
+    this.db.prepare('DELETE FROM boots WHERE first_seen < ? AND NOT EXISTS (SELECT 1 FROM batches WHERE batches.gateway = boots.gateway AND batches.boot_id = boots.boot_id)').run(cutoff);
+    this.boots.clear();
     return { batches, events };
   }
 

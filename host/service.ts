@@ -12,19 +12,19 @@ import { metricByMdc } from '../firmware/core/vitals/index.js';
 import { checkLimits } from './alarm-rules.js';
 import { Alarms, type Priority } from './alarms.js';
 import { startApi, type Api } from './api/http.js';
-import { AuditLog } from './audit.js';
+import { AuditLog, defaultAuditDir, openAnchor, type AuditProblem } from './audit.js';
 import { HOST_USER } from './broker/acl.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.js';
 import { issueSecret } from './broker/passwd.js';
 import { CommandService } from './commands.js';
-import { HostConfigError, loadHostConfig } from './config.js';
+import { HostConfigError, loadHostConfig, type HostConfig } from './config.js';
 import { Gateways } from './gateways.js';
 import { createInbound } from './inbound.js';
-import { Ingest, type DropReport, type StoredBatch } from './ingest.js';
-import { connectHostLink } from './mqtt.js';
+import { Ingest, type DropReport, type IngestHooks, type StoredBatch } from './ingest.js';
+import { connectHostLink, type HostLink } from './mqtt.js';
 import { Refusals } from './refusals.js';
 import { isStorageError, Storage } from './storage.js';
-import { openDb } from './store/db.js';
+import { openDb, type Db } from './store/db.js';
 import type { Host, HostCounters, StreamMessage } from './types.js';
 import { Users } from './users.js';
 
@@ -45,6 +45,8 @@ export interface HostOptions {
   /** A directory of clinicians' PKCS#8 signing keys (commands.ts says why). */
   readonly keyringDir?: string;
   readonly retentionDays?: number;
+  /** The audit log's signing key and checkpoint file, kept apart from dataDir (default `<dataDir>-audit`). */
+  readonly auditDir?: string;
   /** A gateway silent this long is offline (default: three missed 30 s heartbeats and a margin). */
   readonly offlineAfterMs?: number;
   readonly escalateAfterMs?: Readonly<Record<Priority, number>>;
@@ -65,14 +67,12 @@ export async function startHost(o: HostOptions): Promise<Host> {
 
   mkdirSync(o.dataDir, { recursive: true });
   const db = openDb(join(o.dataDir, 'vigil.db'));
-  const audit = new AuditLog(db, join(o.dataDir, 'audit.head'));
+  const audit = new AuditLog(db, join(o.dataDir, 'audit.head'), openAnchor(o.auditDir ?? defaultAuditDir(o.dataDir)));
+  const tampered = audit.checkAgainstAnchor();
   const users = new Users(db, audit);
   const alarms = new Alarms(db, audit, (alarm, change) => emit({ type: 'alarm', change, alarm }), { escalateAfterMs: o.escalateAfterMs });
   const gateways = new Gateways(db, audit, alarms, counters, emit, now);
-  const storage = new Storage(now, log, emit, (from, to, error) => {
-    alarms.clear(now(), 'host', 'storage-failed'); // one alarm per outage, the newest
-    alarms.raise(now(), 'host', 'technical', 'storage-failed', 'medium', `the host's database failed for ${Math.round((to - from) / 1000)} s (${error}); no data was acked meanwhile`, { from, to, error });
-  });
+  const storage = new Storage(now, log, emit, (from, to, error) => raiseStorageFailed(alarms, now(), from, to, error));
   const refusals = new Refusals(db, counters, emit, now, storage);
 
   let started: Awaited<ReturnType<typeof brokerFor>>;
@@ -85,6 +85,8 @@ export async function startHost(o: HostOptions): Promise<Host> {
   const { broker, url: brokerUrl, secret } = started;
   const hostId = o.hostId ?? 'vigil-host';
   audit.append(now(), 'host', 'host-started', `site/${o.site}`, { hostId, broker: brokerUrl });
+  reportTampering(tampered, audit, alarms, log, o.site, now());
+  audit.checkpoint(now());
 
   // ---- parts ----
   let onMessage: (topic: string, payload: Uint8Array) => void = () => undefined;
@@ -92,29 +94,10 @@ export async function startHost(o: HostOptions): Promise<Host> {
   const ingest = new Ingest(db, {
     ack: (acks) => acks.forEach((a) => link.ack(a.gateway, a.bootId, a.through)),
     stored: (batches) => batches.forEach(onStored),
-    dropped: (r) => raiseDropped(alarms, now(), r),
-    storeFailed: (e, n) => {
-      if (isStorageError(e)) storage.failed(`commit of ${n} records`, e);
-      else log(`host: could not commit ${n} records (${e.message}); not acked, the gateways will send them again`);
-    },
-    committed: () => storage.succeeded(),
-    mayTry: () => storage.mayTry(),
+    ...ingestAlarms(alarms, storage, log, now),
   }, { now });
-  const commands = new CommandService({
-    db,
-    audit,
-    trust: (): TrustList | undefined => config.trust,
-    keyring: config.keyring,
-    profile: (model) => config.profiles.get(model),
-    gateway: (id) => {
-      const g = gateways.get(id);
-      return g === undefined ? undefined : { online: g.presence !== 'offline', kind: g.device_kind, model: g.device_model, serial: g.device_serial, nonce: g.nonce };
-    },
-    publish: (gateway, payload) => link.command(gateway, payload),
-    notify: (command) => emit({ type: 'command', command }),
-    answerTimeoutMs: o.commandAnswerTimeoutMs,
-  });
-  const inbound = createInbound({ site: o.site, db, gateways, ingest, alarms, commands, refusals, storage, emit, now });
+  const commands = commandService(db, audit, config, gateways, link, emit, o.commandAnswerTimeoutMs);
+  const inbound = createInbound({ site: o.site, db, gateways, ingest, alarms, commands, refusals, storage, audit, emit, now });
   onMessage = inbound.handle;
 
   function onStored(b: StoredBatch): void {
@@ -131,26 +114,15 @@ export async function startHost(o: HostOptions): Promise<Host> {
   const stopTimers = startTimers(
     () => {
       inbound.retry();
-      if (!storage.mayTry()) return;
-      try {
+      audit.checkpoint(now());
+      guarded(storage, 'timers', () => {
         gateways.saveLastSeen();
         gateways.sweep(o.offlineAfterMs ?? 95_000);
         alarms.tick(now());
         commands.tick(now());
-        storage.succeeded();
-      } catch (e) {
-        if (!isStorageError(e)) throw e;
-        storage.failed('timers', e);
-      }
+      });
     },
-    () => {
-      try {
-        purge();
-      } catch (e) {
-        if (!isStorageError(e)) throw e;
-        storage.failed('retention purge', e);
-      }
-    },
+    () => guarded(storage, 'retention purge', purge),
     log,
   );
 
@@ -185,6 +157,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
       await link.close();
       await broker?.close();
       audit.append(now(), 'host', 'host-stopped', `site/${o.site}`);
+      audit.checkpoint(now());
       db.close();
     },
   };
@@ -234,4 +207,63 @@ function vitalsMessage(b: StoredBatch): StreamMessage {
 function raiseDropped(alarms: Alarms, t: number, r: DropReport): void {
   const detail = `${r.gateway}: ${r.dropped} records lost to a full buffer${r.more ? ' (more ranges than listed)' : ''}`;
   alarms.raise(t, r.gateway, 'technical', 'data-dropped', 'medium', detail, { dropped: r.dropped, ranges: r.ranges.map(([b, f, l]) => [toHex(b), f, l]) });
+}
+
+/** The log does not match its newest signed checkpoint: the log says so itself, and a security alarm is raised. */
+function reportTampering(problems: readonly AuditProblem[], audit: AuditLog, alarms: Alarms, log: (line: string) => void, site: string, t: number): void {
+  if (problems.length === 0) return;
+  // the evidence stays: the checkpoint file is only ever appended to
+  audit.append(t, 'host', 'audit-tamper-detected', `site/${site}`, { problems });
+  alarms.raise(t, 'host', 'security', 'audit-tampered', 'high', `the audit log does not match its signed checkpoint: ${problems[0]!.problem}`, { problems });
+  log(`host: AUDIT LOG TAMPERED: ${problems.map((p) => p.problem).join('; ')}`);
+}
+
+/** What ingest reports besides acks and stored batches: drops and boot-id floods as alarms, storage health. */
+function ingestAlarms(alarms: Alarms, storage: Storage, log: (line: string) => void, now: () => number): Omit<IngestHooks, 'ack' | 'stored'> {
+  return {
+    dropped: (r) => raiseDropped(alarms, now(), r),
+    storeFailed: (e, n) => {
+      if (isStorageError(e)) storage.failed(`commit of ${n} records`, e);
+      else log(`host: could not commit ${n} records (${e.message}); not acked, the gateways will send them again`);
+    },
+    committed: () => storage.succeeded(),
+    mayTry: () => storage.mayTry(),
+    bootFlood: (gateway, n) => alarms.raise(now(), gateway, 'security', 'boot-id-flood', 'high', `${gateway} named ${n} new boot ids within an hour: its records are refused (a gateway boots a few times a day)`, { perHour: n }),
+  };
+}
+
+/** Runs `fn` unless storage is failing and not due a try; a storage error degrades the host, anything else is a bug. */
+function guarded(storage: Storage, what: string, fn: () => void): void {
+  if (!storage.mayTry()) return;
+  try {
+    fn();
+    storage.succeeded();
+  } catch (e) {
+    if (!isStorageError(e)) throw e;
+    storage.failed(what, e);
+  }
+}
+
+/** Storage works again: one technical alarm for the outage, the newest. */
+function raiseStorageFailed(alarms: Alarms, t: number, from: number, to: number, error: string): void {
+  alarms.clear(t, 'host', 'storage-failed');
+  alarms.raise(t, 'host', 'technical', 'storage-failed', 'medium', `the host's database failed for ${Math.round((to - from) / 1000)} s (${error}); no data was acked meanwhile`, { from, to, error });
+}
+
+/** The command service over the host's trust list, keyring, profiles, gateway registry and MQTT link. */
+function commandService(db: Db, audit: AuditLog, config: HostConfig, gateways: Gateways, link: HostLink, emit: (m: StreamMessage) => void, answerTimeoutMs: number | undefined): CommandService {
+  return new CommandService({
+    db,
+    audit,
+    trust: (): TrustList | undefined => config.trust,
+    keyring: config.keyring,
+    profile: (model) => config.profiles.get(model),
+    gateway: (id) => {
+      const g = gateways.get(id);
+      return g === undefined ? undefined : { online: g.presence !== 'offline', kind: g.device_kind, model: g.device_model, serial: g.device_serial, nonce: g.nonce };
+    },
+    publish: (gateway, payload) => link.command(gateway, payload),
+    notify: (command) => emit({ type: 'command', command }),
+    answerTimeoutMs,
+  });
 }

@@ -8,19 +8,9 @@
  * costs no busy-wait each. When a write succeeds again the queued messages are replayed in order and a
  * technical alarm records the outage (it could not be stored while it lasted).
  */
-import type { StreamMessage } from './types.js';
+import type { StorageHealth, StreamMessage } from './types.js';
 
-export interface StorageHealth {
-  readonly ok: boolean;
-  /** The last error, while failing. */
-  readonly error: string | null;
-  /** Host ms since when it is failing. */
-  readonly since: number | null;
-  readonly failures: number;
-  /** Control messages waiting to be written, and how many were dropped past the queue's bound. */
-  readonly queued: number;
-  readonly lost: number;
-}
+export type { StorageHealth } from './types.js';
 
 const RETRY_MS = 1000;
 export const REPLAY_MAX = 10_000;

@@ -6,7 +6,6 @@ import type { EmbeddedBroker } from './broker/embedded.js';
 import type { CommandRow, CommandService } from './commands.js';
 import type { Ingest } from './ingest.js';
 import type { Presence } from './presence.js';
-import type { StorageHealth } from './storage.js';
 import type { Db } from './store/db.js';
 import type { Users } from './users.js';
 
@@ -45,6 +44,19 @@ export interface GatewayRow {
   readonly last_seen: number | null;
   readonly birth_at: number | null;
   readonly limits: string | null;
+}
+
+/** The host's storage health (storage.ts). */
+export interface StorageHealth {
+  readonly ok: boolean;
+  /** The last error, while failing. */
+  readonly error: string | null;
+  /** Host ms since when it is failing. */
+  readonly since: number | null;
+  readonly failures: number;
+  /** Control messages waiting to be written, and how many were dropped past the queue's bound. */
+  readonly queued: number;
+  readonly lost: number;
 }
 
 /** The running host service, as the API and the tools see it. */

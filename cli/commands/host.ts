@@ -12,7 +12,8 @@ export const hostCommand: Command = {
   summary: 'run the host service: broker (embedded or external), ingest, alarms, commands, audit, API',
   usage:
     'vigil host [--data-dir .vigil] [--broker-port 1883 | --broker mqtt[s]://host:port --broker-secret-file <file> [--broker-ca <pem>]]\n' +
-    '           [--http-port 8080] [--retention-days 30] [--tls-port 8883 --tls-key <pem> --tls-cert <pem> --tls-ca <pem>]',
+    '           [--http-port 8080] [--retention-days 30] [--tls-port 8883 --tls-key <pem> --tls-cert <pem> --tls-ca <pem>]\n' +
+    '           [--audit-dir <data dir>-audit]   (the audit key and checkpoints: keep them off the data directory\'s storage)',
   async run(args) {
     const { values } = parseArgs({
       args: [...args],
@@ -28,6 +29,7 @@ export const hostCommand: Command = {
         'tls-key': { type: 'string' },
         'tls-cert': { type: 'string' },
         'tls-ca': { type: 'string' },
+        'audit-dir': { type: 'string' },
       },
       strict: true,
     });
@@ -52,6 +54,7 @@ export const hostCommand: Command = {
         rootKey: site.rootPublicKey,
         trustFile: site.trustFile,
         keyringDir: join(dir, 'keyring'),
+        auditDir: values['audit-dir'],
         retentionDays: values['retention-days'] === undefined ? undefined : wholeNumber(values['retention-days'], '--retention-days'),
       });
     } catch (e) {

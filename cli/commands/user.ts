@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { AuditLog } from '../../host/audit.js';
+import { AuditLog, defaultAuditDir, openAnchor } from '../../host/audit.js';
 import { openDb } from '../../host/store/db.js';
 import { ROLES, Users } from '../../host/users.js';
 import { afterVerb, required } from '../args.js';
@@ -20,8 +20,11 @@ export const userCommand: Command = {
     const dir = values['data-dir'] ?? '.vigil';
     const db = openDb(join(dir, 'vigil.db'));
     try {
-      const users = new Users(db, new AuditLog(db, join(dir, 'audit.head')));
+      const auditDir = defaultAuditDir(dir);
+      const audit = new AuditLog(db, join(dir, 'audit.head'), existsSync(join(auditDir, 'audit-key.pem')) ? openAnchor(auditDir) : undefined);
+      const users = new Users(db, audit);
       const u = await users.add(Date.now(), process.env.USER ?? 'cli', { username, role: required(values.role, '--role'), person: values.person, display: values.display, password });
+      audit.checkpoint(Date.now());
       console.log(`added ${u.username} (${u.role}${u.person ? `, signs as ${u.person}` : ''})`);
     } catch (e) {
       if ((e as Error).name === 'UserError') throw new UsageError((e as Error).message);

@@ -132,7 +132,7 @@ export function commandRoutes(on: On, host: Host, now: Now): void {
   });
   on('POST', '/api/commands/:id/withdraw', CLINICAL, (c) => host.commands.withdraw(now(), c.user!, Number(c.params[0])));
   on('GET', '/api/audit', ['admin', 'biomed', 'charge-nurse'], (c) => host.audit.recent(intParam(c.url, 'limit', 100, 1000), c.url.searchParams.get('subject') ?? undefined));
-  on('GET', '/api/audit/verify', ['admin', 'biomed'], () => verifyAudit(host.db));
+  on('GET', '/api/audit/verify', ['admin', 'biomed'], () => verifyAudit(host.db, host.audit.anchorForVerify));
 }
 
 /** FHIR R4 resources and HL7 v2 ORU^R01 messages built from the same stored batches. */

@@ -9,6 +9,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { identityOf, mayPublish, maySubscribe, type Identity } from './acl.js';
+import { maxPayloadBytes } from '../../firmware/core/protocol/index.js';
+import { gatePackets } from './packet-gate.js';
 import { readPasswd, verifySecret } from './passwd.js';
 
 export interface EmbeddedBrokerOptions {
@@ -26,6 +28,9 @@ export interface BrokerStats {
   refusedLogins: number;
   deniedPublishes: number;
   deniedSubscribes: number;
+  /** Connections ended for a packet over its size cap (packet-gate.ts), and publishes over their channel's bound. */
+  oversized: number;
+  oversizedPayloads: number;
 }
 
 export interface EmbeddedBroker {
@@ -66,8 +71,9 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 
 export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const identities = new WeakMap<Client, Identity>();
-  const stats: BrokerStats = { connected: 0, refusedLogins: 0, deniedPublishes: 0, deniedSubscribes: 0 };
+  const stats: BrokerStats = { connected: 0, refusedLogins: 0, deniedPublishes: 0, deniedSubscribes: 0, oversized: 0, oversizedPayloads: 0 };
   const broker = await Aedes.createBroker({
+    connectTimeout: 10_000, // a connection that has not sent its CONNECT by then is closed
     authenticate(client, username, password, done) {
       const cert = (client.conn as Partial<TLSSocket>).getPeerCertificate?.();
       let who: ReturnType<typeof identityOf>;
@@ -104,6 +110,11 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
         stats.deniedPublishes++;
         return callback(new Error(`publish to ${packet.topic} denied`));
       }
+      const max = maxPayloadBytes(packet.topic);
+      if (max === undefined || packet.payload.length > max) {
+        stats.oversizedPayloads++;
+        return callback(new Error(`a ${packet.payload.length}-byte payload on ${packet.topic}; at most ${max ?? 0}`));
+      }
       callback(null);
     },
     authorizeSubscribe(client, sub, callback) {
@@ -122,6 +133,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   const sockets = new Set<Socket>();
   const track = (s: Socket) => {
     s.setNoDelay(true); // small command and ack packets go out at once, not after Nagle's wait
+    gatePackets(s, stats);
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
     broker.handle(s);

@@ -7,7 +7,7 @@
  * provisioned gateway could connect with another gateway's client id and end that session (it still
  * cannot publish or read on the other's topics). The embedded broker refuses it.
  */
-import { GATEWAY_PUBLISHES, GATEWAY_SUBSCRIBES, hostStateTopic, siteRoot, trustTopic } from '../../firmware/core/protocol/index.js';
+import { GATEWAY_PUBLISHES, GATEWAY_SUBSCRIBES, hostStateTopic, MAX_PACKET_BYTES, siteRoot, trustTopic } from '../../firmware/core/protocol/index.js';
 import { HOST_USER } from './acl.js';
 
 export interface MosquittoOptions {
@@ -55,6 +55,8 @@ export function mosquittoConf(o: MosquittoOptions): string {
     '# durability; it smooths a host restart',
     'max_queued_messages 10000',
     'max_inflight_messages 64',
+    '# no Vigil packet is larger (firmware/core/protocol/topics.ts); a larger one ends the connection',
+    `max_packet_size ${MAX_PACKET_BYTES}`,
     '',
     `listener ${o.port} ${o.bind ?? '127.0.0.1'}`,
     'protocol mqtt',

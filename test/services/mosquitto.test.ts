@@ -20,7 +20,7 @@ import { claims, keys } from '../portable/command-cases.js';
 import { aclAbuseSuite } from '../support/acl-abuse.js';
 import { makeCerts, type Certs } from '../support/certs.js';
 import { freePort, startMosquitto, type Mosquitto } from '../support/mosquitto.js';
-import { makeSite, startGateway, startSiteHost, storedSeqs, until, type TestGateway } from '../support/ward.js';
+import { makeSite, removeSite, startGateway, startSiteHost, storedSeqs, until, type TestGateway } from '../support/ward.js';
 
 let dir: string;
 let paths: SitePaths;
@@ -51,7 +51,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await mosq?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  removeSite(dir);
 });
 
 aclAbuseSuite('Mosquitto with the generated configuration', () => ({

@@ -3,7 +3,7 @@
  * provisioned gateways, the host service with its embedded aedes broker (or an external broker), and
  * Node-platform gateways with simulated devices that log in with their provisioned secrets.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DeviceKind } from '../../firmware/core/command/index.js';
@@ -19,9 +19,9 @@ import { initSite, type SitePaths } from '../../host/site.js';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function until(what: string, check: () => boolean, ms = 20_000): Promise<void> {
+export async function until(what: string, check: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
   const end = performance.now() + ms;
-  while (!check()) {
+  while (!(await check())) {
     if (performance.now() > end) throw new Error(`timed out after ${ms} ms waiting for: ${what}`);
     await sleep(25);
   }
@@ -40,6 +40,12 @@ export function makeSite(site = 'ward-t'): { dir: string; paths: SitePaths } {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-host-'));
   const paths = initSite(dir, site, CLINICIANS.filter((c) => c.person !== null).map((c) => ({ person: c.person!, roles: c.trustRoles })));
   return { dir, paths };
+}
+
+/** Removes a test site: its data directory and its audit directory beside it. */
+export function removeSite(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(`${dir}-audit`, { recursive: true, force: true });
 }
 
 export async function startSiteHost(dir: string, paths: SitePaths, over: Partial<HostOptions> = {}): Promise<Host> {

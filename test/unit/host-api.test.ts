@@ -2,7 +2,7 @@
  * The host's command service, alarms, audit and API, driven over HTTP and the WebSocket stream
  * against a real host (embedded aedes, SQLite) and Node-platform gateways with simulated devices.
  */
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -16,7 +16,7 @@ import { main } from '../../cli/main.js';
 import { verifyAudit } from '../../host/audit.js';
 import type { Host, StreamMessage } from '../../host/service.js';
 import type { SitePaths } from '../../host/site.js';
-import { makeSite, PASSWORD, provision, startGateway, startSiteHost, until, type TestGateway } from '../support/ward.js';
+import { makeSite, removeSite, PASSWORD, provision, startGateway, startSiteHost, until, type TestGateway } from '../support/ward.js';
 
 let dir: string;
 let paths: SitePaths;
@@ -58,7 +58,7 @@ afterAll(async () => {
     await g?.gw.stop();
   }
   await host?.close();
-  rmSync(dir, { recursive: true, force: true });
+  removeSite(dir);
 });
 
 describe('sessions and roles', () => {
@@ -265,12 +265,14 @@ describe('FHIR R4 and HL7 v2', () => {
 
 describe('the audit log', () => {
   it('`vigil audit verify` passes an intact log and finds an edit, a deletion and a reordering', async () => {
-    expect(verifyAudit(host.db).problems).toEqual([]);
+    expect(verifyAudit(host.db, host.audit.anchorForVerify).problems).toEqual([]);
     const tamper = (name: string, sql: string) => {
       const d = mkdtempSync(join(tmpdir(), `vigil-audit-${name}-`));
+      host.audit.checkpoint(Date.now());
       host.db.pragma('wal_checkpoint(FULL)');
       copyFileSync(join(dir, 'vigil.db'), join(d, 'vigil.db'));
       copyFileSync(join(dir, 'audit.head'), join(d, 'audit.head'));
+      cpSync(`${dir}-audit`, `${d}-audit`, { recursive: true });
       const db = new Database(join(d, 'vigil.db'));
       db.exec('DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;');
       if (sql) db.exec(sql);
@@ -299,7 +301,7 @@ describe('the audit log', () => {
     expect(swapped.out).toMatch(/does not link/);
     const cut = await run(tamper('cut', 'DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit)'));
     expect(cut.code).toBe(1);
-    expect(cut.out).toMatch(/recorded head/);
+    expect(cut.out).toMatch(/were cut off/);
   });
 
   it('refuses UPDATE and DELETE through SQLite', () => {

@@ -4,11 +4,16 @@
  * to the host: it must be answered with a clear refusal, and the host must go on serving.
  */
 import { rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import mqtt from 'mqtt';
+import { randomBytes } from 'node:crypto';
+import { encodeVitals, topic } from '../../firmware/core/protocol/index.js';
+import { encodeBatch } from '../../firmware/core/vitals/index.js';
 import { WebSocket } from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Host } from '../../host/service.js';
 import type { SitePaths } from '../../host/site.js';
-import { makeSite, PASSWORD, provision, startGateway, startSiteHost, until, type TestGateway } from '../support/ward.js';
+import { makeSite, removeSite, PASSWORD, provision, sleep, startGateway, startSiteHost, until, type TestGateway } from '../support/ward.js';
 
 let dir: string;
 let paths: SitePaths;
@@ -64,7 +69,7 @@ afterAll(async () => {
   pump?.device.stop();
   await pump?.gw.stop();
   await host?.close();
-  rmSync(dir, { recursive: true, force: true });
+  removeSite(dir);
 });
 
 describe('crashes become refusals', () => {
@@ -177,5 +182,58 @@ describe('logins', () => {
     // every failure from this address counts, the earlier tests' too: at most 20 in 15 minutes
     expect(statuses).toContain(429);
     expect(statuses.slice(statuses.indexOf(429))).toEqual(statuses.slice(statuses.indexOf(429)).map(() => 429));
+  });
+});
+
+describe('the embedded broker', () => {
+  it('[9] ends an unauthenticated connection whose CONNECT declares 200 MB, at once', async () => {
+    const { port } = new URL(host.brokerUrl);
+    const s = connect(Number(port), '127.0.0.1');
+    await new Promise<void>((r) => s.once('connect', () => r()));
+    const closed = new Promise<void>((r) => s.once('close', () => r()));
+    s.on('error', () => undefined);
+    // CONNECT, remaining length 200,000,000 (varint 0x80 0xf1 0xaf 0x5f), then the start of a body
+    s.write(Buffer.from([0x10, 0x80, 0xf1, 0xaf, 0x5f, 0x00, 0x04, 0x4d, 0x51, 0x54, 0x54]));
+    s.write(Buffer.alloc(64 * 1024));
+    await until('the broker closes it', () => s.destroyed || s.closed, 5000);
+    await closed;
+    expect(host.broker!.stats.oversized).toBeGreaterThan(0);
+  });
+
+  it('[9] refuses a gateway\'s 100 MB publish before it is read, and a payload over its channel\'s bound', async () => {
+    const refusedBefore = { ...host.counters.refused };
+    const secret = provision(paths, 'gw-big');
+    const big = await mqtt.connectAsync(host.brokerUrl, { clientId: 'vigil-ward-attack-gw-big', username: 'gw-big', password: secret, reconnectPeriod: 0 });
+    big.on('error', () => undefined);
+    const gone = new Promise<void>((r) => big.once('close', () => r()));
+    big.publish(topic(paths.site, 'gw-big', 'vitals'), Buffer.alloc(100 * 1024 * 1024), { qos: 1 });
+    await gone;
+    const over = await mqtt.connectAsync(host.brokerUrl, { clientId: 'vigil-ward-attack-gw-big', username: 'gw-big', password: secret, reconnectPeriod: 0 });
+    over.on('error', () => undefined);
+    const overGone = new Promise<void>((r) => over.once('close', () => r()));
+    over.publish(topic(paths.site, 'gw-big', 'state'), Buffer.alloc(5000), { qos: 1 }); // under the packet cap, over state's 1024
+    await overGone;
+    expect(host.broker!.stats.oversized).toBeGreaterThanOrEqual(2);
+    expect(host.broker!.stats.oversizedPayloads).toBeGreaterThanOrEqual(1);
+    await sleep(300);
+    expect(host.counters.refused).toEqual(refusedBefore); // nothing of it reached the host
+    big.end(true);
+    over.end(true);
+  }, 30_000);
+});
+
+describe('what a gateway can make the host keep', () => {
+  it('[10] a gateway naming a new boot id in every record is cut off after a few, with a security alarm, and the host keeps no state for the rest', async () => {
+    const c = await mqtt.connectAsync(host.brokerUrl, { clientId: 'vigil-ward-attack-gw-boots', username: 'gw-boots', password: provision(paths, 'gw-boots'), reconnectPeriod: 0 });
+    const body = encodeBatch({ t0: 1_767_225_600_000, clock: 'utc', serial: 'X', columns: [{ mdc: 147842, unit: '/min', scale: 0, dt: 1000, values: [70] }] });
+    for (let i = 0; i < 300; i++) c.publish(topic(paths.site, 'gw-boots', 'vitals'), Buffer.from(encodeVitals({ bootId: randomBytes(16), seq: 0, body })), { qos: 1 });
+    await until('every record stored or refused', () => (host.db.prepare("SELECT count(*) FROM boots WHERE gateway = 'gw-boots'").pluck().get() as number) + host.ingest.stats.bootFlood >= 300);
+    expect(host.db.prepare("SELECT count(*) FROM boots WHERE gateway = 'gw-boots'").pluck().get()).toBe(12);
+    expect(host.db.prepare("SELECT count(*) FROM batches WHERE gateway = 'gw-boots'").pluck().get()).toBe(12);
+    expect(host.alarms.list(true, 'gw-boots').map((a) => a.code)).toEqual(['boot-id-flood']);
+    // the other gateways' data still flows
+    const before = host.ingest.stats.stored;
+    await until('the pump still stores', () => host.ingest.stats.stored > before);
+    await c.endAsync(true);
   });
 });

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../host/broker/embedded.js';
 import { issueSecret } from '../../host/broker/passwd.js';
 import type { SitePaths } from '../../host/site.js';
-import { makeSite, provision, sleep, startGateway, until, type TestGateway } from '../support/ward.js';
+import { makeSite, removeSite, provision, sleep, startGateway, until, type TestGateway } from '../support/ward.js';
 
 let dir: string;
 let paths: SitePaths;
@@ -56,7 +56,7 @@ afterAll(async () => {
   gw?.device.stop();
   await gw?.gw.stop();
   await broker?.close();
-  rmSync(dir, { recursive: true, force: true });
+  removeSite(dir);
 });
 
 describe('host killed mid-drain', () => {

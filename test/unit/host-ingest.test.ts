@@ -13,7 +13,7 @@ import { encodeEvent, topic, type Channel } from '../../firmware/core/protocol/i
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Host } from '../../host/service.js';
 import type { SitePaths } from '../../host/site.js';
-import { makeSite, provision, sleep, startGateway, startSiteHost, storedSeqs, until, type TestGateway } from '../support/ward.js';
+import { makeSite, removeSite, provision, sleep, startGateway, startSiteHost, storedSeqs, until, type TestGateway } from '../support/ward.js';
 
 let dir: string;
 let paths: SitePaths;
@@ -33,7 +33,7 @@ afterAll(async () => {
     await g.gw.stop();
   }
   await host?.close();
-  rmSync(dir, { recursive: true, force: true });
+  removeSite(dir);
 });
 
 describe('host ingest through the embedded broker', () => {
@@ -171,7 +171,7 @@ describe('a host that cannot start', () => {
       await h.close();
     } finally {
       taken.close();
-      rmSync(d, { recursive: true, force: true });
+      removeSite(d);
     }
   });
 });

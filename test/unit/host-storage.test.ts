@@ -13,7 +13,7 @@ import { encodeEvent, topic } from '../../firmware/core/protocol/index.js';
 import type { Host } from '../../host/service.js';
 import { BUSY_TIMEOUT_MS } from '../../host/store/db.js';
 import type { SitePaths } from '../../host/site.js';
-import { makeSite, provision, sleep, startGateway, startSiteHost, storedSeqs, until, type TestGateway } from '../support/ward.js';
+import { makeSite, removeSite, provision, sleep, startGateway, startSiteHost, storedSeqs, until, type TestGateway } from '../support/ward.js';
 
 let dir: string;
 let paths: SitePaths;
@@ -42,7 +42,7 @@ afterAll(async () => {
   monitor?.device.stop();
   await monitor?.gw.stop();
   await host?.close();
-  rmSync(dir, { recursive: true, force: true });
+  removeSite(dir);
 });
 
 async function outage(name: string, begin: () => void, end: () => void): Promise<void> {

@@ -30,6 +30,7 @@ import {
   uint,
   type Schema,
 } from './schema.js';
+import { CHANNEL_MAX_BYTES } from './topics.js';
 
 // ---- shared pieces ----
 
@@ -201,12 +202,13 @@ function parseWith<T>(name: string, s: Schema<T>, payload: Uint8Array, limits: L
   return isProblem(v) ? { ok: false, error: v.detail } : { ok: true, value: v };
 }
 
-const SMALL: Limits = { maxDepth: 3, maxLength: 256, maxBytes: 1024 };
-const RECORD: Limits = { maxDepth: 3, maxLength: 4096, maxBytes: 4200 };
+const SMALL: Limits = { maxDepth: 3, maxLength: 256, maxBytes: CHANNEL_MAX_BYTES.ack };
+const RECORD: Limits = { maxDepth: 3, maxLength: 4096, maxBytes: CHANNEL_MAX_BYTES.vitals };
 
 export type StateMessage = BirthMessage | DeathMessage;
 
 export function parseState(payload: Uint8Array): Result<StateMessage, string> {
+  if (payload.length > CHANNEL_MAX_BYTES.state) return { ok: false, error: `state: ${payload.length} bytes, at most ${CHANNEL_MAX_BYTES.state}` };
   const r = decode(payload, { maxDepth: 3, maxLength: 256 });
   if (!r.ok) return { ok: false, error: `state: CBOR: ${r.error.message} (at byte ${r.error.offset})` };
   const online = r.value instanceof Map ? r.value.get('online') : undefined;
@@ -236,7 +238,7 @@ export function encodeHistory(x: HistoryRecord): Uint8Array {
 export const parseDrop = (payload: Uint8Array): Result<DropBody, string> => parseWith('drop-body', dropBody, payload, { maxDepth: 4, maxLength: 16, maxBytes: 512 });
 export const encodeDrop = (x: DropBody): Uint8Array => encode(dropBody.toCbor(x));
 
-export const parseEvent = (payload: Uint8Array): Result<EventMessage, string> => parseWith('event', eventMessage, payload, { maxDepth: 6, maxLength: 1024, maxBytes: 4096 });
+export const parseEvent = (payload: Uint8Array): Result<EventMessage, string> => parseWith('event', eventMessage, payload, { maxDepth: 6, maxLength: 1024, maxBytes: CHANNEL_MAX_BYTES.event });
 export const encodeEvent = (x: EventMessage): Uint8Array => encode(eventMessage.toCbor(x));
 
 export const parseCommandResult = (payload: Uint8Array): Result<CommandResult, string> => parseWith('cmd-result', commandResult, payload, SMALL);

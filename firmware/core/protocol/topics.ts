@@ -18,6 +18,28 @@ export function idProblem(id: string, kind: 'site' | 'gateway'): string | undefi
 
 export type Channel = 'state' | 'vitals' | 'history' | 'event' | 'cmd' | 'cmd/result' | 'ack';
 
+/**
+ * The largest payload each channel carries, in bytes. Parsers refuse more, and brokers drop more
+ * (host/broker): a payload past its channel's bound is never forwarded.
+ */
+export const CHANNEL_MAX_BYTES: Readonly<Record<Channel, number>> = { state: 1024, vitals: 4200, history: 4200, event: 4096, cmd: 4096, 'cmd/result': 1024, ack: 1024 };
+/** The host's retained state, and the retained trust list (a gateway keeps it in one 4000-byte NVS value). */
+export const HOST_STATE_MAX_BYTES = 1024;
+export const TRUST_MAX_BYTES = 4000;
+/** The largest MQTT packet any Vigil client sends: a payload at its bound, its topic and the headers. */
+export const MAX_PACKET_BYTES = 8192;
+/** The largest CONNECT: client id, credentials and the will (a death message), with room to spare. */
+export const MAX_CONNECT_BYTES = 2048;
+
+/** The payload bound of a topic of the scheme, or undefined for a topic outside it. */
+export function maxPayloadBytes(name: string): number | undefined {
+  const t = parseTopic(name);
+  if (t === undefined) return undefined;
+  if (t.kind === 'host-state') return HOST_STATE_MAX_BYTES;
+  if (t.kind === 'trust') return TRUST_MAX_BYTES;
+  return CHANNEL_MAX_BYTES[t.channel];
+}
+
 /** What a gateway publishes (under its own prefix), and what it subscribes to there. */
 export const GATEWAY_PUBLISHES: readonly Channel[] = ['state', 'vitals', 'history', 'event', 'cmd/result'];
 export const GATEWAY_SUBSCRIBES: readonly Channel[] = ['cmd', 'ack'];

@@ -16,7 +16,7 @@ import { decode } from '../firmware/core/cbor/index.js';
 import { parseParams } from '../host/commands.js';
 import { startEmbeddedBroker } from '../host/broker/embedded.js';
 import { issueSecret } from '../host/broker/passwd.js';
-import { makeSite, provision, startGateway, startSiteHost, until } from '../test/support/ward.js';
+import { makeSite, PASSPHRASES, provision, startGateway, startSiteHost, until } from '../test/support/ward.js';
 import { record } from '../test/support/records.js';
 import { fmt } from './measure.js';
 
@@ -138,7 +138,7 @@ async function commandRtt(): Promise<string> {
     let c;
     for (;;) {
       try {
-        c = host.commands.request(Date.now(), ana, 'gw-cmd', `ORD-${i}`, parseParams({ [name]: { value: v, unit } }));
+        c = await host.commands.request(Date.now(), ana, 'gw-cmd', `ORD-${i}`, parseParams({ [name]: { value: v, unit } }), PASSPHRASES.ana);
         break;
       } catch {
         await new Promise((r) => setTimeout(r, 10)); // the nonce of the previous command is still moving on

@@ -8,17 +8,20 @@
  *
  * Why a keyring, not one site key: the gateway accepts a command only if its `clinician` is the
  * person the trust list names for the signing key, and a soft-limit override needs two persons'
- * keys (docs/commands.md). So the host holds one PKCS#8 key per clinician (docs/host.md).
+ * keys (docs/commands.md). So the host holds one key per clinician, each encrypted under that
+ * person's own signing passphrase (signing/keyring.ts): a request or a co-signature carries the
+ * passphrase, and a login bound to the person by an admin cannot sign without it. The requester's
+ * key, unlocked for an override that waits for its co-signer, is held in memory only until the
+ * co-signature, the withdrawal or the end of the window (docs/host.md, "Who can sign").
  *
  * Counters: the next counter is the larger of (last one issued or seen) + 1 and the host's clock in
  * ms, so it keeps rising even if the host's database is lost or a command was signed elsewhere.
  */
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { rolesAllow, signCommand, type DeviceProfile, type RequestedSetting, type SigningKey, type TrustList } from '../firmware/core/command/index.js';
 import { toHex } from '../firmware/core/hex.js';
 import type { AuditLog } from './audit.js';
-import { loadSigningKey } from './signing/keys.js';
+import { LoginGuard } from './login-guard.js';
+import type { LockedKey } from './signing/keyring.js';
 import type { Db } from './store/db.js';
 import { CLINICAL, type User } from './users.js';
 
@@ -61,7 +64,7 @@ export interface CommandDeps {
   readonly db: Db;
   readonly audit: AuditLog;
   readonly trust: () => TrustList | undefined;
-  readonly keyring: ReadonlyMap<string, SigningKey>; // by person
+  readonly keyring: ReadonlyMap<string, LockedKey>; // by person
   readonly profile: (model: string) => DeviceProfile | undefined;
   readonly gateway: (id: string) => GatewayView | undefined;
   readonly publish: (gateway: string, payload: Uint8Array) => void;
@@ -72,18 +75,6 @@ export interface CommandDeps {
   readonly applyTimeoutMs?: number;
   /** How long a soft-limit override waits for its second signature (default 15 min). */
   readonly cosignWindowMs?: number;
-}
-
-/** Loads every PKCS#8 key in a directory; each must belong to a signer of the trust list. */
-export function loadKeyring(dir: string, trust: TrustList | undefined): Map<string, SigningKey> {
-  const out = new Map<string, SigningKey>();
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.pem')).sort()) {
-    const key = loadSigningKey(join(dir, f));
-    const signer = trust?.signers.get(toHex(key.kid));
-    if (signer === undefined) throw new CommandError(`${join(dir, f)}: kid ${toHex(key.kid)} is not in the trust list`, 500);
-    out.set(signer.person, key);
-  }
-  return out;
 }
 
 export function parseParams(v: unknown): Map<string, RequestedSetting> {
@@ -112,6 +103,10 @@ export class CommandService {
   private readonly answerTimeoutMs: number;
   private readonly applyTimeoutMs: number;
   private readonly cosignWindowMs: number;
+  /** The requester's signing key of each override waiting for its co-signer (memory only). */
+  private readonly held = new Map<number, SigningKey>();
+  /** Wrong signing passphrases, per person: five in 15 minutes lock that person's signing. */
+  private readonly passphrases = new LoginGuard({ perUser: 5, perAddress: 1_000_000, windowMs: 15 * 60_000, maxEntries: 10_000 });
 
   constructor(private readonly d: CommandDeps) {
     this.byId = d.db.prepare<[number], CommandRow>('SELECT * FROM commands WHERE id = ?');
@@ -134,7 +129,7 @@ export class CommandService {
   }
 
   /** Checks that `user` may sign (`grants`) or co-sign (`cosign`) every setting in `params` for this gateway's device. */
-  private authorise(user: User, kind: string, params: ReadonlyMap<string, RequestedSetting>, trust: TrustList, grant: 'grants' | 'cosign' = 'grants'): SigningKey {
+  private authorise(user: User, kind: string, params: ReadonlyMap<string, RequestedSetting>, trust: TrustList, grant: 'grants' | 'cosign' = 'grants'): LockedKey {
     if (!CLINICAL.includes(user.role)) throw new CommandError(`${user.username} (${user.role}) may not change device settings`, 403);
     if (user.person === null) throw new CommandError(`${user.username} has no signing identity (person) in this site's trust list`, 403);
     const signer = [...trust.signers.values()].find((s) => s.person === user.person);
@@ -150,11 +145,28 @@ export class CommandService {
     return key;
   }
 
+  /** The person's key for this signature: only with their own passphrase (wrong ones counted, audited, limited). */
+  private async unlock(now: number, user: User, key: LockedKey, passphrase: unknown): Promise<SigningKey> {
+    if (typeof passphrase !== 'string' || passphrase.length === 0) throw new CommandError(`"passphrase" is required: ${key.person}'s signing passphrase signs the command`, 400);
+    const wait = this.passphrases.blockedFor(key.person, '', now);
+    if (wait > 0) throw new CommandError(`too many wrong signing passphrases for ${key.person}: try again in ${wait} s`, 429);
+    try {
+      return await key.unlock(passphrase);
+    } catch {
+      const locked = this.passphrases.fail(key.person, '', now);
+      this.d.audit.append(now, user.username, 'signing-passphrase-wrong', `person/${key.person}`, { locked });
+      throw new CommandError(`the signing passphrase of ${key.person} is wrong`, 403);
+    }
+  }
+
   /** A clinician asks for a change. Beyond a soft limit it waits for a co-signer; otherwise it is sent. */
-  request(now: number, user: User, gateway: string, orderId: string, params: ReadonlyMap<string, RequestedSetting>): CommandRow {
+  async request(now: number, user: User, gateway: string, orderId: string, params: ReadonlyMap<string, RequestedSetting>, passphrase: unknown): Promise<CommandRow> {
     if (!/^[\x21-\x7e]{1,64}$/.test(orderId)) throw new CommandError('orderId: 1-64 printable characters', 400);
+    const { profile: p0, trust: t0 } = this.target(gateway);
+    const key = await this.unlock(now, user, this.authorise(user, p0.kind, params, t0), passphrase);
+    // the gateway may have changed while the key was unlocked (off the event loop): look again
     const { view, profile, trust } = this.target(gateway);
-    const key = this.authorise(user, profile.kind, params, trust);
+    this.authorise(user, profile.kind, params, trust);
     let needsCosign = false;
     for (const [name, req] of params) {
       const s = profile.settings.get(name);
@@ -173,6 +185,7 @@ export class CommandService {
     );
     this.d.audit.append(now, user.username, 'command-requested', `command/${id}`, { gateway, orderId, params: JSON.parse(paramsJson(params)), needsCosign });
     if (needsCosign) {
+      this.held.set(id, key);
       const c = this.get(id);
       this.d.notify(c);
       return c;
@@ -181,7 +194,12 @@ export class CommandService {
   }
 
   /** A second, different clinician approves a soft-limit override; it is signed by both and sent. */
-  cosign(now: number, user: User, id: number): CommandRow {
+  async cosign(now: number, user: User, id: number, passphrase: unknown): Promise<CommandRow> {
+    const c0 = this.get(id);
+    if (c0.status !== 'awaiting-cosign') throw new CommandError(`command ${id} is ${c0.status}, not awaiting a co-signature`, 409);
+    if (c0.requested_by === user.username) throw new CommandError('the co-signer must be a different person from the requester', 403);
+    const { profile: p0, trust: t0 } = this.target(c0.gateway);
+    const second = await this.unlock(now, user, this.authorise(user, p0.kind, parseParams(JSON.parse(c0.params)), t0, 'cosign'), passphrase);
     const c = this.get(id);
     if (c.status !== 'awaiting-cosign') throw new CommandError(`command ${id} is ${c.status}, not awaiting a co-signature`, 409);
     if (c.requested_by === user.username) throw new CommandError('the co-signer must be a different person from the requester', 403);
@@ -190,8 +208,11 @@ export class CommandService {
     if (requester.person !== null && requester.person === user.person) throw new CommandError('the co-signer must be a different person from the requester', 403);
     const { view, profile, trust } = this.target(c.gateway);
     const params = parseParams(JSON.parse(c.params));
-    const first = this.authorise(requester, profile.kind, params, trust);
-    const second = this.authorise(user, profile.kind, params, trust, 'cosign');
+    this.authorise(requester, profile.kind, params, trust);
+    this.authorise(user, profile.kind, params, trust, 'cosign');
+    const first = this.held.get(id);
+    if (first === undefined) throw new CommandError(`the requester's signature for command ${id} is no longer held (the host restarted): ask ${c.requested_by} to request it again`, 409);
+    this.held.delete(id);
     this.d.audit.append(now, user.username, 'command-cosigned', `command/${id}`, { gateway: c.gateway, orderId: c.order_id });
     this.d.db.prepare('UPDATE commands SET cosigned_by = ?, updated = ? WHERE id = ?').run(user.username, now, id);
     return this.send(now, id, view, trust, requester, first, second);
@@ -201,6 +222,7 @@ export class CommandService {
     const c = this.get(id);
     if (c.status !== 'awaiting-cosign') throw new CommandError(`command ${id} is ${c.status}: only a command awaiting a co-signature can be withdrawn`, 409);
     if (c.requested_by !== user.username && !WITHDRAW_ANY.includes(user.role)) throw new CommandError(`only ${c.requested_by} or a ${WITHDRAW_ANY.join(' or ')} may withdraw command ${id}`, 403);
+    this.held.delete(id);
     this.setStatus(now, id, 'withdrawn', `withdrawn by ${user.username}`, user.username);
     return this.get(id);
   }
@@ -262,6 +284,7 @@ export class CommandService {
   /** Commands whose answer is overdue time out; overrides nobody co-signed in time lapse. Call every few seconds. */
   tick(now: number): void {
     for (const c of this.d.db.prepare<[number], CommandRow>("SELECT * FROM commands WHERE status = 'awaiting-cosign' AND created < ?").all(now - this.cosignWindowMs)) {
+      this.held.delete(c.id);
       this.setStatus(now, c.id, 'withdrawn', `no co-signature within ${this.cosignWindowMs / 60_000} min`);
     }
     const rows = this.d.db.prepare<[], CommandRow>("SELECT * FROM commands WHERE status IN ('pending', 'accepted')").all();

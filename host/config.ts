@@ -4,10 +4,10 @@
  * HostConfigError whose message says what to fix; nothing has been opened or written by then.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { acceptTrustList, type DeviceProfile, type SigningKey, type TrustList } from '../firmware/core/command/index.js';
+import { acceptTrustList, type DeviceProfile, type TrustList } from '../firmware/core/command/index.js';
 import { idProblem } from '../firmware/core/protocol/index.js';
 import { PROFILES } from '../firmware/profiles/index.js';
-import { loadKeyring } from './commands.js';
+import { loadKeyring, type LockedKey } from './signing/keyring.js';
 import { createNodeEd25519Verify } from './crypto/ed25519.js';
 
 /** The host cannot start with this configuration; the message says what to fix. */
@@ -18,7 +18,7 @@ export class HostConfigError extends Error {
 export interface HostConfig {
   readonly trust: TrustList | undefined;
   readonly trustBytes: Uint8Array | undefined;
-  readonly keyring: ReadonlyMap<string, SigningKey>;
+  readonly keyring: ReadonlyMap<string, LockedKey>;
   readonly profiles: ReadonlyMap<string, DeviceProfile>;
 }
 
@@ -36,7 +36,7 @@ export function loadHostConfig(o: { readonly site: string; readonly rootKey?: Ui
     if (r.value.site !== o.site) throw new HostConfigError(`${o.trustFile} is the trust list of site ${r.value.site}, not ${o.site}`);
     trust = r.value;
   }
-  let keyring: Map<string, SigningKey> = new Map();
+  let keyring: Map<string, LockedKey> = new Map();
   try {
     if (o.keyringDir !== undefined && existsSync(o.keyringDir)) keyring = loadKeyring(o.keyringDir, trust);
   } catch (e) {

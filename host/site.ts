@@ -1,7 +1,7 @@
 /**
  * A site's files in the host's data directory: the root key that signs the trust list (root.pem; in
  * production it lives offline with the site's security officer and only root.pub is here), the
- * clinicians' keyring (keyring/<person>.pem), the signed trust list (trust.cose), gateway secrets
+ * clinicians' keyring (keyring/<person>.key, each encrypted under its person's passphrase), the signed trust list (trust.cose), gateway secrets
  * (passwd) and the database (vigil.db). `vigil site init` makes them; site.json names the site.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { signTrustList, type Signer } from '../firmware/core/command/index.js';
 import { idProblem } from '../firmware/core/protocol/topics.js';
 import { fromHex, toHex } from '../firmware/core/hex.js';
 import { DEFAULT_COSIGN, DEFAULT_GRANTS } from './signing/grants.js';
+import { writeProtectedKey } from './signing/keyring.js';
 import { kidOf, loadSigningKey, newKeyPair } from './signing/keys.js';
 import { recordTrustList } from './signing/trust-ledger.js';
 
@@ -21,6 +22,8 @@ export interface SiteFile {
 export interface Clinician {
   readonly person: string;
   readonly roles: readonly string[];
+  /** The person's own signing passphrase: their key is kept encrypted under it (signing/keyring.ts). */
+  readonly passphrase: string;
 }
 
 export interface SitePaths {
@@ -56,7 +59,7 @@ export function initSite(dir: string, site: string, clinicians: readonly Clinici
   const signers: Signer[] = clinicians.map((c) => {
     if (!/^[a-z0-9][a-z0-9._-]{0,47}$/.test(c.person)) throw new SiteError(`person "${c.person}": a-z, 0-9, ".", "_", "-"`);
     const pair = newKeyPair();
-    writeFileSync(join(dir, 'keyring', `${c.person}.pem`), pair.pem, { mode: 0o600 });
+    writeProtectedKey(join(dir, 'keyring'), c.person, pair.pem, c.passphrase);
     return { kid: kidOf(pair.publicKey), key: pair.publicKey, person: c.person, roles: [...c.roles] };
   });
   const trust = signTrustList({ site, epoch: 1, issued: nowS, signers, revoked: [], grants: DEFAULT_GRANTS, cosign: DEFAULT_COSIGN }, root);

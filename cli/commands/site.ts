@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { MIN_PASSPHRASE } from '../../host/signing/keyring.js';
 import { initSite } from '../../host/site.js';
 import { afterVerb, required } from '../args.js';
 import { UsageError, type Command } from '../command.js';
@@ -6,14 +8,19 @@ import { UsageError, type Command } from '../command.js';
 export const siteCommand: Command = {
   name: 'site',
   summary: 'make a site in a data directory: root key, clinicians\' signing keys, signed trust list',
-  usage: 'vigil site init --site <id> [--data-dir .vigil] --clinician <person>:<role>[,<role>…] …',
+  usage: 'vigil site init --site <id> [--data-dir .vigil] --clinician <person>:<role>[,<role>…] … < passphrases\n' +
+    '  (stdin: each clinician\'s own signing passphrase, one line each, in --clinician order; their keys are kept encrypted under them)',
   async run(args) {
     const rest = afterVerb(args, 'site', 'init');
     const { values } = parseArgs({ args: rest, options: { site: { type: 'string' }, 'data-dir': { type: 'string' }, clinician: { type: 'string', multiple: true } }, strict: true });
-    const clinicians = (values.clinician ?? []).map((spec) => {
+    const specs = values.clinician ?? [];
+    const passphrases = specs.length === 0 ? [] : readFileSync(0, 'utf8').split('\n');
+    const clinicians = specs.map((spec, i) => {
       const [person, roles] = spec.split(':');
       if (!person || !roles) throw new UsageError(`--clinician takes <person>:<role>[,<role>…], got "${spec}"`);
-      return { person, roles: roles.split(',') };
+      const passphrase = passphrases[i] ?? '';
+      if (passphrase.length < MIN_PASSPHRASE) throw new UsageError(`give ${person}'s signing passphrase on line ${i + 1} of stdin (at least ${MIN_PASSPHRASE} characters; one line per --clinician, in order)`);
+      return { person, roles: roles.split(','), passphrase };
     });
     const dir = values['data-dir'] ?? '.vigil';
     const s = initSite(dir, required(values.site, '--site'), clinicians);

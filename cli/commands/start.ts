@@ -38,9 +38,11 @@ export const startCommand: Command = {
     const { values } = parseArgs({ args: [...args], options: { 'broker-port': { type: 'string' }, 'http-port': { type: 'string' }, 'data-dir': { type: 'string' }, site: { type: 'string' }, duration: { type: 'string' } }, strict: true });
     const dir = values['data-dir'] ?? '.vigil';
     mkdirSync(dir, { recursive: true });
+    const passphrases = new Map<string, string>(); // a demo clinician's own signing passphrase, made with the site
     if (!existsSync(join(dir, 'site.json'))) {
-      initSite(dir, values.site ?? 'ward-1', DEMO.filter((d) => d.person !== undefined).map((d) => ({ person: d.person!, roles: d.trust })));
-      console.log(`Made a demo site in ${dir}/ (root key, clinicians' signing keys, trust list).`);
+      for (const d of DEMO) if (d.person !== undefined) passphrases.set(d.username, randomBytes(9).toString('base64url'));
+      initSite(dir, values.site ?? 'ward-1', DEMO.filter((d) => d.person !== undefined).map((d) => ({ person: d.person!, roles: d.trust, passphrase: passphrases.get(d.username)! })));
+      console.log(`Made a demo site in ${dir}/ (root key, clinicians' signing keys encrypted under their passphrases, trust list).`);
     }
     const site = readSite(dir);
     if (values.site !== undefined && values.site !== site.site) throw new UsageError(`${dir} holds site ${site.site}, not ${values.site}: choose another --data-dir`);
@@ -66,7 +68,8 @@ export const startCommand: Command = {
       for (const d of DEMO) {
         const password = randomBytes(9).toString('base64url');
         await host.users.add(Date.now(), 'vigil-start', { username: d.username, role: d.role, person: d.person, password });
-        logins.push(`${d.username.padEnd(5)} ${d.role.padEnd(13)} ${password}`);
+        const signing = passphrases.get(d.username);
+        logins.push(`${d.username.padEnd(5)} ${d.role.padEnd(13)} ${password}${signing === undefined ? '' : `   signing passphrase ${signing}`}`);
       }
       writeFileSync(join(dir, 'demo-logins.txt'), logins.join('\n') + '\n', { mode: 0o600 });
     }

@@ -123,11 +123,11 @@ export function commandRoutes(on: On, host: Host, now: Now): void {
   });
   on('POST', '/api/commands', CLINICAL, async (c) => {
     const b = await c.body();
-    const x = host.commands.request(now(), c.user!, str(b, 'gateway'), str(b, 'orderId'), parseParams(b.params));
+    const x = await host.commands.request(now(), c.user!, str(b, 'gateway'), str(b, 'orderId'), parseParams(b.params), b.passphrase);
     return { status: x.status === 'awaiting-cosign' ? 202 : 201, body: { ...x, params: JSON.parse(x.params) as unknown } };
   });
-  on('POST', '/api/commands/:id/cosign', CLINICAL, (c) => {
-    const x = host.commands.cosign(now(), c.user!, Number(c.params[0]));
+  on('POST', '/api/commands/:id/cosign', CLINICAL, async (c) => {
+    const x = await host.commands.cosign(now(), c.user!, Number(c.params[0]), (await c.body()).passphrase);
     return { ...x, params: JSON.parse(x.params) as unknown };
   });
   on('POST', '/api/commands/:id/withdraw', CLINICAL, (c) => host.commands.withdraw(now(), c.user!, Number(c.params[0])));

@@ -28,6 +28,8 @@ export async function until(what: string, check: () => boolean | Promise<boolean
 }
 
 export const PASSWORD = 'correct horse battery';
+/** Each clinician's own signing passphrase (their key in the site keyring is encrypted under it). */
+export const PASSPHRASES: Readonly<Record<string, string>> = { ana: 'ana signs her orders', ben: 'ben signs his orders', cleo: 'cleo signs her orders' };
 export const CLINICIANS = [
   { username: 'ana', person: 'ana.nurse', role: 'nurse', trustRoles: ['nurse'] },
   { username: 'ben', person: 'ben.md', role: 'physician', trustRoles: ['physician'] },
@@ -38,7 +40,7 @@ export const CLINICIANS = [
 
 export function makeSite(site = 'ward-t'): { dir: string; paths: SitePaths } {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-host-'));
-  const paths = initSite(dir, site, CLINICIANS.filter((c) => c.person !== null).map((c) => ({ person: c.person!, roles: c.trustRoles })));
+  const paths = initSite(dir, site, CLINICIANS.filter((c) => c.person !== null).map((c) => ({ person: c.person!, roles: c.trustRoles, passphrase: PASSPHRASES[c.username]! })));
   return { dir, paths };
 }
 

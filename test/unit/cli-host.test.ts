@@ -1,6 +1,6 @@
 /** The host's command-line tools: `vigil host`, `site init`, `provision`, `user add`, `broker-config`. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,8 +14,12 @@ describe('host tools', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-cli-host-'));
 
   it('site init makes a site; provision issues a secret the broker accepts, and refuses bad ids', () => {
-    const init = vigil(['site', 'init', '--site', 'ward-c', '--data-dir', dir, '--clinician', 'ana.nurse:nurse']);
+    const short = vigil(['site', 'init', '--site', 'ward-c', '--data-dir', dir, '--clinician', 'ana.nurse:nurse'], 'short\n');
+    expect(short.status).toBe(2);
+    expect(short.stderr).toMatch(/ana\.nurse's signing passphrase on line 1 of stdin/);
+    const init = vigil(['site', 'init', '--site', 'ward-c', '--data-dir', dir, '--clinician', 'ana.nurse:nurse'], 'ana types her own passphrase\n');
     expect(init.status).toBe(0);
+    expect(readFileSync(join(dir, 'keyring', 'ana.nurse.key'), 'utf8')).not.toMatch(/PRIVATE KEY/);
     expect(vigil(['site', 'init', '--site', 'ward-c', '--data-dir', dir]).status).not.toBe(0);
     const p = vigil(['provision', 'gw-1', '--data-dir', dir]);
     expect(p.status).toBe(0);
@@ -27,6 +31,19 @@ describe('host tools', () => {
       expect({ bad, status: r.status }).toEqual({ bad, status: 2 });
       expect(r.stderr).toMatch(/cannot provision/);
     }
+  });
+
+  it('keys enrol puts a person\'s key in the keyring under the passphrase they type, and never over another', () => {
+    const other = join(dir, 'enrolment');
+    mkdirSync(join(other, 'keyring'), { recursive: true });
+    const r = vigil(['keys', 'enrol', 'bo.nurse', '--role', 'nurse', '--data-dir', other], 'bo types this passphrase\n');
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^[0-9a-f]{64}$/);
+    expect(r.stderr).toMatch(/--signer [0-9a-f]{64}:nurse:bo\.nurse/);
+    const again = vigil(['keys', 'enrol', 'bo.nurse', '--role', 'nurse', '--data-dir', other], 'bo types this passphrase\n');
+    expect(again.status).toBe(2);
+    expect(again.stderr).toMatch(/never overwritten/);
+    expect(vigil(['keys', 'enrol', 'cy.nurse', '--role', 'nurse', '--data-dir', other], 'short\n').stderr).toMatch(/at least 10 characters/);
   });
 
   it('user add takes the password on stdin and refuses a weak one', () => {

@@ -16,7 +16,7 @@ import { main } from '../../cli/main.js';
 import { verifyAudit } from '../../host/audit.js';
 import type { Host, StreamMessage } from '../../host/service.js';
 import type { SitePaths } from '../../host/site.js';
-import { makeSite, removeSite, PASSWORD, provision, startGateway, startSiteHost, until, type TestGateway } from '../support/ward.js';
+import { makeSite, removeSite, PASSPHRASES, PASSWORD, provision, startGateway, startSiteHost, until, type TestGateway } from '../support/ward.js';
 
 let dir: string;
 let paths: SitePaths;
@@ -73,7 +73,7 @@ describe('sessions and roles', () => {
 
   it('answers bad input with a clear error', async () => {
     expect((await api('ana', 'POST', '/api/commands', '{not json')).json.error).toMatch(/not JSON/);
-    expect((await api('ana', 'POST', '/api/commands', { gateway: 'gw-pump' })).status).toBe(400);
+    expect((await api('ana', 'POST', '/api/commands', { passphrase: PASSPHRASES.ana, gateway: 'gw-pump' })).status).toBe(400);
     expect((await api('ana', 'GET', '/api/nothing')).status).toBe(404);
     expect((await api('ana', 'DELETE', '/api/gateways')).status).toBe(405);
     expect((await api('eve', 'POST', '/api/users', { username: 'x', role: 'nurse', password: 'short' })).status).toBe(400);
@@ -91,7 +91,7 @@ describe('sessions and roles', () => {
 
 describe('the command service', () => {
   it('signs a nurse\'s rate change with her key and follows it: pending → accepted → applied (device read-back)', async () => {
-    const r = await api('ana', 'POST', '/api/commands', { gateway: 'gw-pump', orderId: 'ORD-1', params: { rate: { value: 120, unit: 'mL/h' } } });
+    const r = await api('ana', 'POST', '/api/commands', { passphrase: PASSPHRASES.ana, gateway: 'gw-pump', orderId: 'ORD-1', params: { rate: { value: 120, unit: 'mL/h' } } });
     expect(r.status).toBe(201);
     expect(r.json.status).toBe('pending');
     await until('applied', () => host.commands.get(r.json.id).status === 'applied');
@@ -101,23 +101,23 @@ describe('the command service', () => {
   });
 
   it('refuses what the trust list does not grant, what is past a hard limit, and roles that cannot sign', async () => {
-    const bolus = await api('ana', 'POST', '/api/commands', { gateway: 'gw-pump', orderId: 'ORD-2', params: { bolus: { value: 2, unit: 'mL' } } });
+    const bolus = await api('ana', 'POST', '/api/commands', { passphrase: PASSPHRASES.ana, gateway: 'gw-pump', orderId: 'ORD-2', params: { bolus: { value: 2, unit: 'mL' } } });
     expect(bolus.status).toBe(403);
     expect(bolus.json.error).toMatch(/may not change pump.bolus/);
-    const hard = await api('ben', 'POST', '/api/commands', { gateway: 'gw-pump', orderId: 'ORD-3', params: { rate: { value: 5000, unit: 'mL/h' } } });
+    const hard = await api('ben', 'POST', '/api/commands', { passphrase: PASSPHRASES.ben, gateway: 'gw-pump', orderId: 'ORD-3', params: { rate: { value: 5000, unit: 'mL/h' } } });
     expect(hard.status).toBe(422);
-    expect((await api('dan', 'POST', '/api/commands', { gateway: 'gw-pump', orderId: 'ORD-4', params: { rate: { value: 60, unit: 'mL/h' } } })).status).toBe(403);
-    expect((await api('ana', 'POST', '/api/commands', { gateway: 'gw-none', orderId: 'ORD-5', params: { rate: { value: 60, unit: 'mL/h' } } })).status).toBe(404);
-    expect((await api('ana', 'POST', '/api/commands', { gateway: 'gw-pump', orderId: 'ORD-6', params: { rate: { value: 60, unit: 'L/h' } } })).status).toBe(400);
+    expect((await api('dan', 'POST', '/api/commands', { passphrase: PASSPHRASES.dan, gateway: 'gw-pump', orderId: 'ORD-4', params: { rate: { value: 60, unit: 'mL/h' } } })).status).toBe(403);
+    expect((await api('ana', 'POST', '/api/commands', { passphrase: PASSPHRASES.ana, gateway: 'gw-none', orderId: 'ORD-5', params: { rate: { value: 60, unit: 'mL/h' } } })).status).toBe(404);
+    expect((await api('ana', 'POST', '/api/commands', { passphrase: PASSPHRASES.ana, gateway: 'gw-pump', orderId: 'ORD-6', params: { rate: { value: 60, unit: 'L/h' } } })).status).toBe(400);
   });
 
   it('holds a soft-limit override for a second, different clinician, then sends it signed by both', async () => {
-    const r = await api('ana', 'POST', '/api/commands', { gateway: 'gw-pump', orderId: 'ORD-7', params: { vtbi: { value: 3200, unit: 'mL' } } });
+    const r = await api('ana', 'POST', '/api/commands', { passphrase: PASSPHRASES.ana, gateway: 'gw-pump', orderId: 'ORD-7', params: { vtbi: { value: 3200, unit: 'mL' } } });
     expect(r.status).toBe(202);
     expect(r.json.status).toBe('awaiting-cosign');
-    const self = await api('ana', 'POST', `/api/commands/${r.json.id}/cosign`);
+    const self = await api('ana', 'POST', `/api/commands/${r.json.id}/cosign`, { passphrase: PASSPHRASES.ana });
     expect(self.status).toBe(403);
-    const co = await api('ben', 'POST', `/api/commands/${r.json.id}/cosign`);
+    const co = await api('ben', 'POST', `/api/commands/${r.json.id}/cosign`, { passphrase: PASSPHRASES.ben });
     expect(co.status).toBe(200);
     expect(co.json.cosigned_by).toBe('ben');
     await until('applied', () => host.commands.get(r.json.id).status === 'applied');
@@ -126,7 +126,7 @@ describe('the command service', () => {
 
   it('records the gateway\'s rejection with its reason', async () => {
     // the gateway refuses a step larger than the profile allows (rate 120 → 300 is a step of 180 > 100)
-    const r = await api('ben', 'POST', '/api/commands', { gateway: 'gw-pump', orderId: 'ORD-8', params: { rate: { value: 300, unit: 'mL/h' } } });
+    const r = await api('ben', 'POST', '/api/commands', { passphrase: PASSPHRASES.ben, gateway: 'gw-pump', orderId: 'ORD-8', params: { rate: { value: 300, unit: 'mL/h' } } });
     expect(r.status).toBe(201);
     await until('rejected', () => host.commands.get(r.json.id).status === 'rejected');
     expect(host.commands.get(r.json.id).reason).toBe('step-too-large');
@@ -138,7 +138,7 @@ describe('the command service', () => {
     // a gateway whose connection died silently (half-open TCP, its will not yet published): the host
     // still believes it online, signs for it, and must give up after the answer time-out
     host.db.prepare("INSERT INTO gateways (id, presence, device_kind, device_model, device_serial, nonce, mode, last_seen) VALUES ('gw-ghost', 'online', 'pump', 'generic-pump-v1', 'PUMP-ghost', randomblob(16), 'online', ?)").run(Date.now());
-    const r = await api('ana', 'POST', '/api/commands', { gateway: 'gw-ghost', orderId: 'ORD-9', params: { rate: { value: 100, unit: 'mL/h' } } });
+    const r = await api('ana', 'POST', '/api/commands', { passphrase: PASSPHRASES.ana, gateway: 'gw-ghost', orderId: 'ORD-9', params: { rate: { value: 100, unit: 'mL/h' } } });
     expect(r.status).toBe(201);
     expect(r.json.status).toBe('pending');
     await until('timed out', () => host.commands.get(r.json.id).status === 'timed-out', 10_000);
@@ -148,7 +148,7 @@ describe('the command service', () => {
   it('refuses to sign for a gateway it knows is offline', async () => {
     pump.gw.network(false);
     await until('host sees the pump go', () => host.gateway('gw-pump')?.presence === 'offline');
-    const r = await api('ana', 'POST', '/api/commands', { gateway: 'gw-pump', orderId: 'ORD-9b', params: { rate: { value: 100, unit: 'mL/h' } } });
+    const r = await api('ana', 'POST', '/api/commands', { passphrase: PASSPHRASES.ana, gateway: 'gw-pump', orderId: 'ORD-9b', params: { rate: { value: 100, unit: 'mL/h' } } });
     expect(r.status).toBe(409);
     expect(r.json.error).toMatch(/not online/);
     pump.gw.network(true);
@@ -211,7 +211,7 @@ describe('the WebSocket stream', () => {
     ws.on('message', (d) => got.push(JSON.parse(String(d))));
     await until('hello', () => got.some((m) => (m as { type: string }).type === 'hello'));
     await until('vitals', () => got.some((m) => m.type === 'vitals' && m.gateway === 'gw-mon' && m.columns.some((x) => x.key === 'hr')));
-    const r = await api('ana', 'POST', '/api/commands', { gateway: 'gw-pump', orderId: 'ORD-10', params: { rate: { value: 110, unit: 'mL/h' } } });
+    const r = await api('ana', 'POST', '/api/commands', { passphrase: PASSPHRASES.ana, gateway: 'gw-pump', orderId: 'ORD-10', params: { rate: { value: 110, unit: 'mL/h' } } });
     await until('command result on the stream', () => got.some((m) => m.type === 'command' && m.command.id === r.json.id && m.command.status === 'applied'));
     await until('presence', () => got.some((m) => m.type === 'presence'));
     ws.close();

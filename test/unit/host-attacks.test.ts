@@ -3,17 +3,18 @@
  * SQLite, the HTTP API) and a Node-platform pump gateway. Each case is something an outside probe did
  * to the host: it must be answered with a clear refusal, and the host must go on serving.
  */
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect } from 'node:net';
 import mqtt from 'mqtt';
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, randomBytes } from 'node:crypto';
 import { encodeVitals, topic } from '../../firmware/core/protocol/index.js';
 import { encodeBatch } from '../../firmware/core/vitals/index.js';
 import { WebSocket } from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Host } from '../../host/service.js';
 import type { SitePaths } from '../../host/site.js';
-import { makeSite, removeSite, PASSWORD, provision, sleep, startGateway, startSiteHost, until, type TestGateway } from '../support/ward.js';
+import { makeSite, removeSite, PASSPHRASES, PASSWORD, provision, sleep, startGateway, startSiteHost, until, type TestGateway } from '../support/ward.js';
 
 let dir: string;
 let paths: SitePaths;
@@ -103,14 +104,14 @@ describe('crashes become refusals', () => {
 
 describe('authority', () => {
   it('[5] only the requester (or a charge nurse) may withdraw a command waiting for a co-signature', async () => {
-    const r = await api('ana', 'POST', '/api/commands', { gateway: 'gw-pump', orderId: 'ORD-W1', params: { vtbi: { value: 3200, unit: 'mL' } } });
+    const r = await api('ana', 'POST', '/api/commands', { passphrase: PASSPHRASES.ana, gateway: 'gw-pump', orderId: 'ORD-W1', params: { vtbi: { value: 3200, unit: 'mL' } } });
     expect(r.status).toBe(202);
     const other = await api('ben', 'POST', `/api/commands/${r.json.id}/withdraw`);
     expect(other.status).toBe(403);
     expect(other.json.error).toMatch(/only ana or a charge-nurse/);
     expect(host.commands.get(r.json.id).status).toBe('awaiting-cosign');
     expect((await api('ana', 'POST', `/api/commands/${r.json.id}/withdraw`)).json.status).toBe('withdrawn');
-    const r2 = await api('ana', 'POST', '/api/commands', { gateway: 'gw-pump', orderId: 'ORD-W2', params: { vtbi: { value: 3200, unit: 'mL' } } });
+    const r2 = await api('ana', 'POST', '/api/commands', { passphrase: PASSPHRASES.ana, gateway: 'gw-pump', orderId: 'ORD-W2', params: { vtbi: { value: 3200, unit: 'mL' } } });
     expect((await api('cleo', 'POST', `/api/commands/${r2.json.id}/withdraw`)).json.status).toBe('withdrawn');
   });
 
@@ -123,6 +124,39 @@ describe('authority', () => {
     }
     expect(host.limitsFor('gw-pump')).toEqual(before);
     expect((await api('cleo', 'PUT', '/api/gateways/gw-pump/limits', { limits: [{ metric: 'pumpRate', high: 500, priority: 'medium' }] })).status).toBe(200);
+  });
+});
+
+describe('who can sign', () => {
+  it('[4] an admin who binds a login of their own to a clinician cannot sign or co-sign as that clinician', async () => {
+    const made = await api('eve', 'POST', '/api/users', { username: 'mallory', role: 'nurse', person: 'ana.nurse', password: 'mallory knows this one' });
+    expect(made.status).toBe(201);
+    const r = await login('mallory', 'mallory knows this one');
+    expect(r.status).toBe(200);
+    tokens.set('mallory', r.json.token);
+    const rateBefore = pump.device.device.settings.get('rate');
+    for (const passphrase of [undefined, 'mallory knows this one', '']) {
+      const sent = await api('mallory', 'POST', '/api/commands', { gateway: 'gw-pump', orderId: 'ORD-M1', params: { rate: { value: 99, unit: 'mL/h' } }, ...(passphrase === undefined ? {} : { passphrase }) });
+      expect({ passphrase, status: sent.status }).toEqual({ passphrase, status: passphrase === 'mallory knows this one' ? 403 : 400 });
+    }
+    // nor co-sign ana's... nor anyone's override as ana
+    const waiting = await api('ben', 'POST', '/api/commands', { passphrase: PASSPHRASES.ben, gateway: 'gw-pump', orderId: 'ORD-M2', params: { vtbi: { value: 3200, unit: 'mL' } } });
+    expect(waiting.status).toBe(202);
+    expect((await api('mallory', 'POST', `/api/commands/${waiting.json.id}/cosign`, { passphrase: 'mallory knows this one' })).status).toBe(403);
+    expect(host.commands.get(waiting.json.id).status).toBe('awaiting-cosign');
+    expect(host.commands.list('gw-pump').filter((c) => c.requested_by === 'mallory')).toEqual([]);
+    expect(pump.device.device.settings.get('rate')).toBe(rateBefore);
+    expect(host.audit.recent(20).some((e) => e.action === 'signing-passphrase-wrong' && e.actor === 'mallory')).toBe(true);
+    await api('ben', 'POST', `/api/commands/${waiting.json.id}/withdraw`);
+  });
+
+  it('[4] the host keeps no clinician key in the clear: the keyring files hold no PKCS#8 key anyone can load', () => {
+    for (const f of readdirSync(paths.keyringDir)) {
+      const text = readFileSync(join(paths.keyringDir, f), 'utf8');
+      expect(f).toMatch(/\.key$/);
+      expect(text).not.toMatch(/PRIVATE KEY/);
+      expect(() => createPrivateKey(text)).toThrow();
+    }
   });
 });
 

@@ -1,7 +1,8 @@
 /** The host refuses a configuration it cannot run safely, before it touches its database, and says why. */
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { writeProtectedKey } from '../../host/signing/keyring.js';
 import { newKeyPair } from '../../host/signing/keys.js';
 import { startHost, type HostOptions } from '../../host/service.js';
 import { makeSite } from '../support/ward.js';
@@ -33,8 +34,24 @@ describe('host configuration', () => {
 
   it('refuses a keyring key that the trust list does not enrol', async () => {
     const o = options();
-    writeFileSync(join(o.keyringDir!, 'stranger.pem'), newKeyPair().pem);
-    await expect(startHost(o)).rejects.toThrow(/stranger\.pem: kid [0-9a-f]+ is not in the trust list/);
+    writeProtectedKey(o.keyringDir!, 'stranger', newKeyPair().pem, 'the stranger signs here');
+    await expect(startHost(o)).rejects.toThrow(/stranger\.key: kid [0-9a-f]+ is not in the trust list/);
+  });
+
+  it('refuses a private key kept in the clear in the keyring, and says how to protect it', async () => {
+    const o = options();
+    writeFileSync(join(o.keyringDir!, 'ana.nurse.pem'), newKeyPair().pem);
+    await expect(startHost(o)).rejects.toThrow(/ana\.nurse\.pem holds a private key in the clear.*vigil keys enrol/);
+    expect(existsSync(join(o.dir, 'vigil.db'))).toBe(false);
+  });
+
+  it('refuses a key file whose person is not the one the trust list names for its key', async () => {
+    const o = options();
+    const f = readdirSync(o.keyringDir!).find((x) => x.startsWith('ana.nurse'))!;
+    const text = JSON.parse(readFileSync(join(o.keyringDir!, f), 'utf8')) as { person: string };
+    unlinkSync(join(o.keyringDir!, f));
+    writeFileSync(join(o.keyringDir!, 'x.key'), JSON.stringify({ ...text, person: 'ben.md' }));
+    await expect(startHost(o)).rejects.toThrow(/the trust list names this key's signer ana\.nurse, the file says ben\.md/);
   });
 
   it('refuses a bad site id and a missing trust list', async () => {

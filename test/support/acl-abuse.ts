@@ -10,7 +10,7 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { describe, expect, it } from 'vitest';
-import { detail, encodeEvent, parseEvent } from '../../firmware/core/protocol/index.js';
+import { detail, encodeEvent, MAX_PACKET_BYTES, parseEvent } from '../../firmware/core/protocol/index.js';
 import { idProblem, siteRoot, topic as gatewayTopic } from '../../firmware/core/protocol/topics.js';
 import { issueSecret } from '../../host/broker/passwd.js';
 import { sleep } from './ward.js';
@@ -134,6 +134,17 @@ export function aclAbuseSuite(name: string, target: () => AbuseTarget): void {
       await w.settle();
       expect(w.seen).toContain(`${root()}/gw-a/event legit`);
       await gw1b.endAsync(true);
+      await w.end();
+    });
+
+    it('a packet over the protocol\'s size never reaches the host, and a payload over its channel\'s bound neither', async () => {
+      const w = await watch();
+      const big = await connect(t().url, cid('gw-a'), 'gw-a', t().secret('gw-a'));
+      big.on('error', () => undefined);
+      big.publish(gatewayTopic(t().site, 'gw-a', 'event'), Buffer.concat([probe('abuse-oversized'), Buffer.alloc(MAX_PACKET_BYTES)]), { qos: 1 });
+      await w.settle();
+      expect(w.seen.filter((s) => s.includes('oversized') || s.includes('not an event'))).toEqual([]);
+      big.end(true);
       await w.end();
     });
 

@@ -3,12 +3,14 @@ import { benchCbor } from './cbor.bench.js';
 import { benchHost } from './host.bench.js';
 import { benchLog } from './log.bench.js';
 import { benchVerify } from './verify.bench.js';
+import { benchWard } from './ward.bench.js';
 
 const sections: ReadonlyArray<readonly [string, () => string | Promise<string>]> = [
   ['cbor', benchCbor],
   ['verify', benchVerify],
   ['log', benchLog],
   ['host', benchHost],
+  ['ward', benchWard],
 ];
 
 const only = process.argv.slice(2);

@@ -35,6 +35,8 @@ export interface InboundDeps {
 export interface Inbound {
   /** One MQTT message from the broker. */
   handle(topic: string, payload: Uint8Array): void;
+  /** A queued control message, inside ingest's commit (its savepoint): a storage error is rethrown, anything else refused. */
+  commitControl(topic: string, payload: Uint8Array): void;
   /** Replays control messages kept while storage failed, if it may be tried now (call every second). */
   retry(): void;
 }
@@ -121,8 +123,10 @@ export function createInbound(d: InboundDeps): Inbound {
         case 'cmd/result':
           if (!d.refusals.withinRate(gateway, tp.channel)) return d.refusals.refuse(gateway, tp.channel, `more than ${CONTROL_PER_WINDOW} ${tp.channel} messages in ${CONTROL_WINDOW_MS / 1000} s: dropped`);
           retry();
-          // in order: behind what is already waiting, and not tried again while storage is failing
-          if (d.storage.deferred > 0 || !d.storage.mayTry() || !write(tp.channel, gateway, payload)) d.storage.defer(name, payload);
+          // in order: behind what is already waiting while storage is failing; otherwise in the next
+          // commit, with the records that came meanwhile (one fsync for all of them)
+          if (d.storage.deferred > 0 || !d.storage.ok) d.storage.defer(name, payload);
+          else d.ingest.queueControl(name, payload);
           return;
         default:
           return d.refusals.refuse(gateway, tp.channel, `gateways do not publish on ${tp.channel}`);
@@ -133,7 +137,18 @@ export function createInbound(d: InboundDeps): Inbound {
     }
   }
 
-  return { handle, retry };
+  function commitControl(name: string, payload: Uint8Array): void {
+    const tp = parseTopic(name);
+    if (tp?.kind !== 'gateway' || (tp.channel !== 'state' && tp.channel !== 'event' && tp.channel !== 'cmd/result')) return;
+    try {
+      control(tp.channel, tp.gateway, payload);
+    } catch (e) {
+      if (isStorageError(e)) throw e;
+      d.refusals.refuse(tp.gateway, tp.channel, `internal error: ${(e as Error).message}`);
+    }
+  }
+
+  return { handle, retry, commitControl };
 }
 
 /** CBOR detail maps as JSON (byte strings as hex) for storage and the API. */

@@ -7,7 +7,10 @@
  * resolved, so the ack passes them (docs/protocol.md, `ack`).
  *
  * Records are committed in batched transactions: whatever arrived within `flushMs` (or `maxBatch`
- * records) goes in one transaction, one fsync. Bad payloads are refused with a counter and an error
+ * records) goes in one transaction, one fsync, with the gateways' control messages (births, events,
+ * command results: `queueControl`) that came meanwhile. Live records go first; history records take
+ * at most `historyPerFlush` places in a transaction, the rest wait for the next one, so a ward
+ * draining its backlogs does not delay any bed's live data. Bad payloads are refused with a counter and an error
  * event; they never throw out of here.
  *
  * What a gateway can make the host keep is bounded: a gateway boots a few times a day, so records
@@ -56,6 +59,10 @@ export interface IngestHooks {
   mayTry?(): boolean;
   /** A gateway named more new boot ids than it may (once an hour per gateway). */
   bootFlood?(gateway: string, perHour: number): void;
+  /** Handles a queued control message inside the commit's transaction (a storage error aborts the commit). */
+  control?(topic: string, payload: Uint8Array): void;
+  /** The commit failed: these control messages were not handled. */
+  controlFailed?(items: ReadonlyArray<readonly [string, Uint8Array]>): void;
 }
 
 export interface IngestStats {
@@ -129,13 +136,18 @@ export interface IngestOptions {
   readonly maxBatch?: number;
   readonly newBootsPerHour?: number;
   readonly maxBootsInMemory?: number;
+  readonly historyPerFlush?: number;
 }
 
 const HOUR_MS = 3600_000;
 
 export class Ingest {
   readonly stats: IngestStats = { received: 0, stored: 0, duplicates: 0, refused: 0, commits: 0, acksSent: 0, storeErrors: 0, bootFlood: 0 };
-  private queue: Pending[] = [];
+  private closed = false;
+  private live: Pending[] = [];
+  private history: Pending[] = [];
+  private control: Array<readonly [string, Uint8Array]> = [];
+  private readonly historyPerFlush: number;
   private timer: NodeJS.Timeout | undefined;
   private readonly boots = new Map<string, BootState>();
   private readonly now: () => number;
@@ -159,6 +171,7 @@ export class Ingest {
     this.now = opts.now ?? Date.now;
     this.flushMs = opts.flushMs ?? 15;
     this.maxBatch = opts.maxBatch ?? 2000;
+    this.historyPerFlush = opts.historyPerFlush ?? 500;
     this.newBootsPerHour = opts.newBootsPerHour ?? 12;
     this.maxBootsInMemory = opts.maxBootsInMemory ?? 20_000;
     this.insertBatch = db.prepare('INSERT OR IGNORE INTO batches (gateway, boot_id, seq, t0, clock, serial, historical, received, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
@@ -167,11 +180,16 @@ export class Ingest {
     this.loadBoot = db.prepare<[string, Uint8Array], { through: number }>('SELECT through FROM boots WHERE gateway = ? AND boot_id = ?');
     this.loadAbove = db.prepare<[string, Uint8Array, number], { seq: number }>('SELECT seq FROM batches WHERE gateway = ? AND boot_id = ? AND seq > ?');
     this.loadGaps = db.prepare<[string, Uint8Array, number], { first_seq: number; last_seq: number }>('SELECT first_seq, last_seq FROM gaps WHERE gateway = ? AND boot_id = ? AND last_seq > ?');
-    this.commit = db.transaction((items: Pending[], at: number) => this.apply(items, at));
+    this.commit = db.transaction((items: Pending[], control: ReadonlyArray<readonly [string, Uint8Array]>, at: number) => {
+      const r = this.apply(items, at);
+      for (const [topic, payload] of control) this.hooks.control?.(topic, payload);
+      return r;
+    });
   }
 
   /** Takes one record; returns a refusal (already counted) when it is not a valid record. */
   receive(gateway: string, channel: 'vitals' | 'history', payload: Uint8Array): Refusal | undefined {
+    if (this.closed) return undefined; // the host is stopping: not acked, sent again to the next one
     this.stats.received++;
     const parsed = parseRecord(payload, channel);
     if (!parsed.ok) {
@@ -184,29 +202,51 @@ export class Ingest {
       this.stats.bootFlood++;
       return flood;
     }
-    this.queue.push({ gateway, parsed });
-    if (this.queue.length >= this.maxBatch) this.flush();
-    else if (this.timer === undefined) this.timer = setTimeout(() => this.flush(), this.flushMs);
+    (parsed.historical ? this.history : this.live).push({ gateway, parsed });
+    if (this.live.length >= this.maxBatch) this.flush();
+    else this.schedule();
     return undefined;
+  }
+
+  /** A control message to handle in the next commit (hooks.control). */
+  queueControl(topic: string, payload: Uint8Array): void {
+    if (this.closed) return;
+    this.control.push([topic, payload]);
+    if (this.control.length >= this.maxBatch) this.flush();
+    else this.schedule();
+  }
+
+  /** Records and control messages waiting for a commit. */
+  get waiting(): number {
+    return this.live.length + this.history.length + this.control.length;
+  }
+
+  private schedule(): void {
+    if (this.timer === undefined && !this.closed) this.timer = setTimeout(() => this.flush(), this.flushMs);
   }
 
   /** Commits what is queued, then acks. */
   flush(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.queue.length === 0) return;
-    const items = this.queue;
-    this.queue = [];
+    if (this.waiting === 0 || this.closed) return;
+    const items = this.live.concat(this.history.slice(0, this.historyPerFlush));
+    const control = this.control;
+    this.history = this.history.slice(this.historyPerFlush);
+    this.live = [];
+    this.control = [];
+    if (this.history.length > 0) this.schedule(); // the rest of the backlog, after what came live meanwhile
     if (this.hooks.mayTry?.() === false) {
       // storage is failing: not even tried (each try may wait out the busy timeout). Nothing is
       // acked, so the gateways keep these records in flash and send them again.
       this.stats.storeErrors++;
       this.pendingBoots.clear();
+      if (control.length > 0) this.hooks.controlFailed?.(control);
       return;
     }
     let result: { touched: Set<BootState>; stored: StoredBatch[]; drops: DropReport[] };
     try {
-      result = this.commit(items, this.now()) as typeof result;
+      result = this.commit(items, control, this.now()) as typeof result;
     } catch (e) {
       // nothing of this transaction is stored, so nothing is acked: the gateways keep the records and
       // send them again. The in-memory frontiers may have moved inside the failed transaction: reload.
@@ -214,6 +254,7 @@ export class Ingest {
       this.pendingBoots.clear();
       this.stats.storeErrors++;
       this.hooks.storeFailed?.(e as Error, items.length);
+      if (control.length > 0) this.hooks.controlFailed?.(control);
       return;
     }
     this.stats.commits++;
@@ -352,7 +393,11 @@ export class Ingest {
     return { batches, events };
   }
 
+  /** Commits what is waiting (history beyond one transaction's share is left for the gateways to send again) and stops. */
   close(): void {
     this.flush();
+    this.closed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
   }
 }

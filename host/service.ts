@@ -95,6 +95,11 @@ export async function startHost(o: HostOptions): Promise<Host> {
     ack: (acks) => acks.forEach((a) => link.ack(a.gateway, a.bootId, a.through)),
     stored: (batches) => batches.forEach(onStored),
     ...ingestAlarms(alarms, storage, log, now),
+    control: (topic, payload) => inbound.commitControl(topic, payload),
+    controlFailed: (items) => {
+      audit.resync(); // entries appended inside the rolled-back commit are gone
+      for (const [topic, payload] of items) storage.defer(topic, payload);
+    },
   }, { now });
   const commands = commandService(db, audit, config, gateways, link, emit, o.commandAnswerTimeoutMs);
   const inbound = createInbound({ site: o.site, db, gateways, ingest, alarms, commands, refusals, storage, audit, emit, now });

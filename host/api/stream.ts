@@ -12,6 +12,17 @@ import { gatewayView } from './views.js';
 
 const MAX_BUFFERED = 4 * 1024 * 1024;
 
+/** Each message is made JSON once, however many nursing stations watch. */
+const texts = new WeakMap<StreamMessage, string>();
+function textOf(m: StreamMessage): string {
+  let t = texts.get(m);
+  if (t === undefined) {
+    t = JSON.stringify(m);
+    texts.set(m, t);
+  }
+  return t;
+}
+
 function gatewayOf(m: StreamMessage): string | undefined {
   if ('gateway' in m) return m.gateway;
   if (m.type === 'alarm') return m.alarm.gateway;
@@ -37,7 +48,7 @@ function attach(host: Host, ws: WebSocket, user: User): void {
   const off = host.subscribe((m: StreamMessage) => {
     const g = gatewayOf(m);
     if (gateways.size > 0 && g !== undefined && !gateways.has(g)) return;
-    if (ws.readyState === ws.OPEN && ws.bufferedAmount < MAX_BUFFERED) ws.send(JSON.stringify(m));
+    if (ws.readyState === ws.OPEN && ws.bufferedAmount < MAX_BUFFERED) ws.send(textOf(m));
   });
   ws.on('close', off);
   ws.send(JSON.stringify({ type: 'hello', user: user.username, role: user.role, gateways: host.gateways().map(gatewayView), alarms: host.alarms.list(true) }));

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { identityOf, mayPublish, maySubscribe, type Identity } from './acl.js';
 import { maxPayloadBytes } from '../../firmware/core/protocol/index.js';
 import { gatePackets } from './packet-gate.js';
-import { readPasswd, verifySecret } from './passwd.js';
+import { cachedPasswd, verifySecret } from './passwd.js';
 
 export interface EmbeddedBrokerOptions {
   readonly site: string;
@@ -71,6 +71,7 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 
 export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const identities = new WeakMap<Client, Identity>();
+  const passwd = cachedPasswd(opts.passwdFile);
   const stats: BrokerStats = { connected: 0, refusedLogins: 0, deniedPublishes: 0, deniedSubscribes: 0, oversized: 0, oversizedPayloads: 0 };
   const broker = await Aedes.createBroker({
     connectTimeout: 10_000, // a connection that has not sent its CONNECT by then is closed
@@ -85,7 +86,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
           stats.refusedLogins++;
           return done(refuse('a username and secret (or a client certificate) are required', 4), null);
         }
-        const stored = readPasswd(opts.passwdFile).get(username);
+        const stored = passwd().get(username);
         if (stored === undefined || !verifySecret(password.toString('utf8'), stored)) {
           stats.refusedLogins++;
           return done(refuse('unknown user or wrong secret', 4), null);

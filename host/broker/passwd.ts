@@ -6,7 +6,7 @@
  * protects them.
  */
 import { pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { identityOf } from './acl.js';
 
 const ITERATIONS = 101; // mosquitto_passwd's own default for $7$
@@ -44,6 +44,29 @@ export function readPasswd(path: string): Map<string, string> {
     out.set(line.slice(0, at), line.slice(at + 1).trim());
   }
   return out;
+}
+
+/**
+ * The password file as the broker checks logins against it: read again only when the file changed
+ * (its mtime or size), not at every CONNECT, so a thousand gateways reconnecting cost one read.
+ */
+export function cachedPasswd(path: string): () => Map<string, string> {
+  let stamp = '';
+  let users = new Map<string, string>();
+  return () => {
+    let now = 'missing';
+    try {
+      const st = statSync(path);
+      now = `${st.mtimeMs}/${st.size}/${st.ino}`;
+    } catch {
+      // no file: no one
+    }
+    if (now !== stamp) {
+      users = readPasswd(path);
+      stamp = now;
+    }
+    return users;
+  };
 }
 
 /** Issues (or replaces) the secret of `user`; returns the secret, which is shown once and never stored. */

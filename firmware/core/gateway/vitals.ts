@@ -3,6 +3,9 @@
  * flash log (the one encode of a record), published live while the session is live, drained as
  * history otherwise, and freed only by the host's ack.
  *
+ * The backlog drains through a window of records in flight that follows the ack round trip
+ * (drain-window.ts), so a ward of gateways back from an outage cannot bury the host's live data.
+ *
  * Timing: a live batch every `batchMs` (5 s); while the gateway cannot publish live, 60 s batches
  * (`outageBatchMs`), which fill the flash far more slowly. When the session becomes live again the
  * batch being collected goes out at once and live batches follow every `batchMs`, so live data never
@@ -12,6 +15,7 @@ import { parseAck, encodeHistory, encodeVitals, type HistoryRecord } from '../pr
 import type { VitalsLog } from '../log/index.js';
 import { encodeBatch } from '../vitals/index.js';
 import { createBatcher, type Batcher } from './batcher.js';
+import { createDrainWindow } from './drain-window.js';
 import type { EventChannel, GatewayEffect, GatewayStats, Publish, TimeSource } from './effects.js';
 
 const ACK_STALL_MS = 30_000;
@@ -56,6 +60,7 @@ export function createVitalsPipeline(deps: {
   let batchAt = 0;
   let drainAt = 0;
   let lastAckProgress = 0;
+  const flow = createDrainWindow();
 
   function flush(out: GatewayEffect[], now: number, live: boolean): void {
     if (batcher === undefined || serial === undefined) return;
@@ -70,8 +75,9 @@ export function createVitalsPipeline(deps: {
     if (live) deps.publish(out, { topic: deps.topics.vitals, payload: encodeVitals({ bootId: log.bootId, seq: r.seq, body }), qos: 1, retain: false });
   }
 
-  function drain(out: GatewayEffect[]): void {
-    for (let i = 0; i < o.drainBatch; i++) {
+  function drain(out: GatewayEffect[], now: number): void {
+    const n = Math.min(o.drainBatch, flow.room());
+    for (let i = 0; i < n; i++) {
       const rec = log.next();
       if (rec === undefined) return;
       const low = rec.lowWater ?? { bootId: rec.bootId, seq: rec.seq };
@@ -83,6 +89,7 @@ export function createVitalsPipeline(deps: {
         ...(rec.kind === 'data' ? { body: rec.payload } : { drop: rec.payload }),
       };
       deps.stats.historySent++;
+      flow.sent(rec.bootId, rec.seq, now);
       deps.publish(out, { topic: deps.topics.history, payload: encodeHistory(envelope), qos: 1, retain: false });
     }
   }
@@ -101,6 +108,7 @@ export function createVitalsPipeline(deps: {
     },
     goLive(out, now) {
       log.rewind();
+      flow.reset();
       flush(out, now, true);
       batchAt = now + o.batchMs;
     },
@@ -113,10 +121,11 @@ export function createVitalsPipeline(deps: {
         batchAt = now + (live ? o.batchMs : o.outageBatchMs);
       }
       if (live && now >= drainAt) {
-        drain(out);
+        drain(out, now);
         drainAt = now + o.drainEveryMs;
         if (log.stats().used > 0 && now - lastAckProgress > ACK_STALL_MS) {
           log.rewind(); // acks stopped: send the unacknowledged records again (the host drops duplicates)
+          flow.reset();
           lastAckProgress = now;
         }
       }
@@ -129,6 +138,7 @@ export function createVitalsPipeline(deps: {
       }
       const before = log.stats().used;
       const r = log.ack(a.value.bootId, a.value.through);
+      if (r.ok) flow.acked(a.value.bootId, a.value.through, now);
       // an ack beyond what this boot appended is not the host's to give: clamped by the log, and reported
       if (!r.ok || r.clamped) deps.events.emit(out, now, 'security', 'ack-refused', 'medium', [['through', a.value.through], ['detail', r.ok ? 'beyond the last record appended; clamped' : r.detail]]);
       if (log.stats().used !== before) lastAckProgress = now;

@@ -19,7 +19,7 @@ import { issueSecret } from './broker/passwd.js';
 import { CommandService } from './commands.js';
 import { HostConfigError, loadHostConfig, type HostConfig } from './config.js';
 import { Gateways } from './gateways.js';
-import { createInbound } from './inbound.js';
+import { createInbound, type Inbound } from './inbound.js';
 import { Ingest, type DropReport, type IngestHooks, type StoredBatch } from './ingest.js';
 import { connectHostLink, type HostLink } from './mqtt.js';
 import { Refusals } from './refusals.js';
@@ -95,11 +95,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
     ack: (acks) => acks.forEach((a) => link.ack(a.gateway, a.bootId, a.through)),
     stored: (batches) => batches.forEach(onStored),
     ...ingestAlarms(alarms, storage, log, now),
-    control: (topic, payload) => inbound.commitControl(topic, payload),
-    controlFailed: (items) => {
-      audit.resync(); // entries appended inside the rolled-back commit are gone
-      for (const [topic, payload] of items) storage.defer(topic, payload);
-    },
+    ...controlHooks(() => inbound, audit, storage),
   }, { now });
   const commands = commandService(db, audit, config, gateways, link, emit, o.commandAnswerTimeoutMs);
   const inbound = createInbound({ site: o.site, db, gateways, ingest, alarms, commands, refusals, storage, audit, emit, now });
@@ -271,4 +267,15 @@ function commandService(db: Db, audit: AuditLog, config: HostConfig, gateways: G
     notify: (command) => emit({ type: 'command', command }),
     answerTimeoutMs,
   });
+}
+
+/** Control messages commit inside ingest's transaction; when it fails they wait for storage (storage.ts). */
+function controlHooks(inbound: () => Inbound, audit: AuditLog, storage: Storage): Pick<IngestHooks, 'control' | 'controlFailed'> {
+  return {
+    control: (topic, payload) => inbound().commitControl(topic, payload),
+    controlFailed: (items) => {
+      audit.resync(); // entries appended inside the rolled-back commit are gone
+      for (const [topic, payload] of items) storage.defer(topic, payload);
+    },
+  };
 }

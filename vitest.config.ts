@@ -1,4 +1,9 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+
+// The Moddable platform's plain parts (serial-writer.ts, nor-file.ts) import the core by the module
+// name the manifest gives it; tests resolve that name to the same files.
+const alias = { 'vigil/core': fileURLToPath(new URL('./firmware/core', import.meta.url)) };
 
 // Two projects:
 //  - unit: everything that needs only npm packages (Node, and XS built by @agoric/xsnap). `npm test`.
@@ -8,6 +13,7 @@ export default defineConfig({
   test: {
     projects: [
       {
+        resolve: { alias },
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts', 'test/xs/**/*.test.ts'],
@@ -16,6 +22,7 @@ export default defineConfig({
         },
       },
       {
+        resolve: { alias },
         test: {
           name: 'services',
           include: ['test/services/**/*.test.ts'],

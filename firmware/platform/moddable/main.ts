@@ -1,140 +1,194 @@
 /**
- * The gateway on the ESP32 (Moddable SDK): thin adapters that turn platform callbacks into core events
- * and carry out the core's effects. No logic lives here (DESIGN.md, "Parts").
+ * The gateway on the Moddable SDK (ESP32, and Moddable's Linux runtime for tests): thin adapters that
+ * turn platform callbacks into core events and carry out the core's effects. No logic lives here
+ * (DESIGN.md, "Parts"). What differs per platform is in `esp32/` and `lin/` (flash, alarm output,
+ * serial pins or device, network and clock), chosen by the manifest.
  *
- * MQTT client: `mqtt/js`, the MQTT.js-style wrapper over the ECMA-419 client, because the classic `mqtt`
- * module is QoS 0 only, always clean session and has no will. QoS 1 here is a latency matter: durability
- * comes from the host's end-to-end `ack`. Its own reconnect is off (reconnectPeriod 0): the core owns
- * the reconnect policy.
- * Serial: ECMA-419 `embedded:io/serial` on UART2, 115200 8N1, no flow control; the device link copes
- * with lost bytes. Alarm output: a GPIO driving an LED and buzzer.
+ * Time: the core gets Moddable's monotonic `Time.ticks`, never `Date.now()` (which jumps whenever
+ * anything sets the system time); the SNTP reading is its only wall-clock input.
+ * MQTT client: the SDK's `mqtt` module (modules/network/mqtt), MQTT 3.1.1 with a will, QoS 0 publishes
+ * and subscriptions over TCP. QoS 0 costs nothing in durability: every record stays in flash until the
+ * host's end-to-end `ack`, and a drain that sees no ack rewinds and sends again (docs/gateway.md). The
+ * SDK's QoS 1 client (`mqtt/js`) lives in its examples, not its modules. The core owns reconnects.
+ * Serial: ECMA-419 `embedded:io/serial`, 115200 8N1, no flow control; the device link copes with lost
+ * bytes, and serial-writer.ts hands bytes to the port only as fast as it takes them.
  */
-import { toArrayBuffer } from 'vigil/platform/bytes';
-import Digital from 'embedded:io/digital';
 import Serial from 'embedded:io/serial';
 import config from 'mc/config';
-import { Client } from 'mqtt/js';
-import SNTP from 'sntp';
+import MQTT from 'mqtt';
+import Resource from 'Resource';
+import Time from 'time';
 import Timer from 'timer';
-import WiFi from 'wifi';
 import verify from 'vigil/ed25519';
 import random from 'vigil/random';
-import { parseProfile, type DeviceProfile } from 'vigil/core/command/index';
-import { createGateway, type GatewayEffect, type GatewayEvent } from 'vigil/core/gateway/index';
+import { parseProfile, publicKeyProblem, type DeviceProfile } from 'vigil/core/command/index';
+import { createGateway, type Gateway, type GatewayEffect, type GatewayEvent } from 'vigil/core/gateway/index';
 import { fromHex } from 'vigil/core/hex';
-import { PartitionFlash } from 'vigil/platform/flash-adapter';
+import { openAlarm } from 'vigil/platform/alarm';
+import { toArrayBuffer } from 'vigil/platform/bytes';
+import { openFlash } from 'vigil/platform/flash';
+import { startNetwork } from 'vigil/platform/network';
 import { PreferenceStore } from 'vigil/platform/preference-store';
-import Resource from 'Resource';
+import { safeCloseSocket } from 'vigil/platform/safe-socket';
+import { SerialWriter } from 'vigil/platform/serial-writer';
+import { uartOptions } from 'vigil/platform/uart';
 
 interface VigilConfig {
-  readonly ssid: string;
-  readonly password: string;
   readonly broker: string;
   readonly site: string;
   readonly gateway: string;
   readonly rootKey: string;
+  readonly firmware?: string;
   readonly mqttUser?: string;
   readonly mqttPassword?: string;
-  readonly sntp?: string;
-  readonly uartTx?: number;
-  readonly uartRx?: number;
-  readonly alarmPin?: number;
 }
 
 const cfg = config as unknown as VigilConfig;
-const profiles = new Map<string, DeviceProfile>();
-// the profiles ship as resources (manifest.json "resources"): data, validated at load
-for (const model of ['generic-pump-v1', 'generic-ventilator-v1', 'generic-monitor-v1']) {
-  const p = parseProfile(JSON.parse(String.fromArrayBuffer(new Resource(`${model}.json`).slice(0))));
-  if (p.ok) profiles.set(p.value.model, p.value);
-  else trace(`profile refused: ${p.error.path}: ${p.error.message}\n`);
+const alarm = openAlarm();
+
+/** A root key the Node gateway would refuse (absent, not 32 bytes, small order, non-canonical) stops the gateway here. */
+function rootKeyOrStop(): Uint8Array | undefined {
+  const key = fromHex(cfg.rootKey);
+  const problem = key === undefined || key.length !== 32 ? 'not 64 hex digits' : publicKeyProblem(key);
+  if (problem === undefined) return key;
+  trace(`vigil: refusing to start: the root key in the config is unusable (${problem}); rebuild with the site's root public key\n`);
+  alarm.set(true);
+  return undefined;
 }
 
-const core = createGateway(
-  { site: cfg.site, gateway: cfg.gateway, firmware: '0.1.0', rootKey: fromHex(cfg.rootKey)!, profiles },
-  { flash: new PartitionFlash('vitals'), store: new PreferenceStore(), verify: (s, m, k) => verify(s, m, k), random: (n) => new Uint8Array(random(n)) },
-);
-
-const alarm = new Digital({ pin: cfg.alarmPin ?? 2, mode: Digital.Output });
-let client: Client | undefined;
-let wake: Timer | undefined;
-
-const uart = new Serial({
-  port: 2,
-  receive: cfg.uartRx ?? 16,
-  transmit: cfg.uartTx ?? 17,
-  baud: 115200,
-  format: 'buffer',
-  onReadable(this: Serial) {
-    const bytes = this.read() as ArrayBuffer | undefined;
-    if (bytes !== undefined) feed({ type: 'device-bytes', bytes: new Uint8Array(bytes) });
-  },
-});
-
-function feed(event: GatewayEvent): void {
-  run(core.handle(event, Date.now()));
+function loadProfiles(): Map<string, DeviceProfile> {
+  const profiles = new Map<string, DeviceProfile>();
+  // the profiles ship as data (manifest.json "data"), validated at load
+  for (const model of ['generic-pump-v1', 'generic-ventilator-v1', 'generic-monitor-v1']) {
+    const p = parseProfile(JSON.parse(String.fromArrayBuffer(new Resource(`${model}.json`).slice(0))));
+    if (p.ok) profiles.set(p.value.model, p.value);
+    else trace(`vigil: profile refused: ${p.error.path}: ${p.error.message}\n`);
+  }
+  return profiles;
 }
 
-function run(effects: GatewayEffect[]): void {
-  for (const e of effects) {
-    switch (e.type) {
-      case 'mqtt-connect': {
-        const c = new Client(cfg.broker, {
-          clientId: e.clientId,
-          clean: true,
-          reconnectPeriod: 0,
-          ...(cfg.mqttUser === undefined ? {} : { username: cfg.mqttUser, password: cfg.mqttPassword ?? '' }),
-          will: { topic: e.will.topic, payload: copy(e.will.payload), qos: e.will.qos, retain: e.will.retain },
-        });
-        client = c;
-        c.on('connect', () => feed({ type: 'mqtt-connected' }));
-        c.on('message', (topic: string, payload: ArrayBuffer) => feed({ type: 'message', topic, payload: new Uint8Array(payload) }));
-        const lost = () => {
-          if (client !== c) return;
-          client = undefined;
-          feed({ type: 'mqtt-lost' });
-        };
-        c.on('close', lost);
-        c.on('error', lost);
-        break;
-      }
-      case 'mqtt-disconnect':
-        client?.end(true);
-        client = undefined;
-        break;
-      case 'subscribe':
-        for (const topic of e.topics) client?.subscribe(topic, { qos: 1 });
-        break;
-      case 'publish':
-        client?.publish(e.topic, copy(e.payload), { qos: e.qos, retain: e.retain });
-        break;
-      case 'serial-write':
-        uart.write(copy(e.bytes));
-        break;
-      case 'alarm-output':
-        alarm.write(e.on ? 1 : 0);
-        break;
-      case 'wake':
-        if (wake !== undefined) Timer.clear(wake);
-        wake = Timer.set(() => {
-          wake = undefined;
-          feed({ type: 'tick' });
-        }, Math.max(0, e.at - Date.now()));
-        break;
+function start(rootKey: Uint8Array): void {
+  const core: Gateway = createGateway(
+    { site: cfg.site, gateway: cfg.gateway, firmware: cfg.firmware ?? '0.2.0', rootKey, profiles: loadProfiles() },
+    { flash: openFlash(), store: new PreferenceStore(), verify: (s, m, k) => verify(s, m, k), random: (n) => new Uint8Array(random(n)) },
+  );
+  let client: MQTT | undefined;
+  let wake: Timer | undefined;
+
+  // pins on the ESP32, a device path on Linux: the typings know only the first
+  let uart: Serial | undefined;
+  try {
+    uart = new Serial({
+      ...uartOptions(),
+      baud: 115200,
+      format: 'buffer',
+      onReadable(this: Serial) {
+        const bytes = this.read() as ArrayBuffer | undefined;
+        if (bytes !== undefined) feed({ type: 'device-bytes', bytes: new Uint8Array(bytes) });
+      },
+      onWritable(count: number) {
+        writer.writable(count);
+      },
+    } as unknown as ConstructorParameters<typeof Serial>[0]);
+  } catch (e) {
+    // no device link: the gateway still runs, and the core reports the device silent
+    trace(`vigil: the device link cannot be opened (${String(e)}): running without a device\n`);
+  }
+  const writer = new SerialWriter((bytes) => uart?.write(toArrayBuffer(bytes)));
+  let refusedFrames = 0;
+
+  function feed(event: GatewayEvent): void {
+    run(core.handle(event, Time.ticks));
+  }
+
+  function connect(e: Extract<GatewayEffect, { type: 'mqtt-connect' }>): void {
+    const url = /^mqtt:\/\/([^:/]+)(?::(\d+))?\/?$/.exec(cfg.broker);
+    if (url === null) {
+      trace(`vigil: broker must be mqtt://host[:port], got ${cfg.broker}\n`);
+      return;
+    }
+    let c: MQTT;
+    try {
+      c = new MQTT({
+        host: url[1]!,
+        port: url[2] === undefined ? 1883 : Number(url[2]),
+        id: e.clientId,
+        ...(cfg.mqttUser === undefined ? {} : { user: cfg.mqttUser, password: cfg.mqttPassword ?? '' }),
+        will: { topic: e.will.topic, message: toArrayBuffer(e.will.payload), retain: e.will.retain, quality: e.will.qos },
+        timeout: 30_000,
+        Socket: safeCloseSocket, // see safe-socket.ts: the SDK's Linux socket crashes when mqtt.js closes it from its own callback
+      });
+    } catch {
+      feed({ type: 'mqtt-lost' }); // no socket: the core waits and tries again
+      return;
+    }
+    client = c;
+    c.onReady = () => {
+      if (client === c) feed({ type: 'mqtt-connected' });
+    };
+    c.onMessage = (topic, body) => {
+      if (client === c) feed({ type: 'message', topic, payload: new Uint8Array(body) });
+    };
+    c.onClose = () => {
+      if (client !== c) return;
+      client = undefined;
+      feed({ type: 'mqtt-lost' });
+    };
+  }
+
+  function publish(topic: string, payload: Uint8Array, retain: boolean): void {
+    try {
+      client?.publish(topic, toArrayBuffer(payload), { retain });
+    } catch {
+      // the connection closed under us: onClose tells the core; the record is still in flash
     }
   }
+
+  function run(effects: GatewayEffect[]): void {
+    for (const e of effects) {
+      switch (e.type) {
+        case 'mqtt-connect':
+          connect(e);
+          break;
+        case 'mqtt-disconnect': {
+          const c = client;
+          client = undefined;
+          c?.close();
+          break;
+        }
+        case 'subscribe':
+          for (const topic of e.topics) client?.subscribe(topic);
+          break;
+        case 'publish':
+          publish(e.topic, e.payload, e.retain);
+          break;
+        case 'serial-write':
+          // a stalled line: whole frames are refused rather than cut, and the device link's own
+          // retries and silence detection take it from there
+          if (!writer.send(e.bytes) && ++refusedFrames % 100 === 1) trace(`vigil: serial line stalled, ${refusedFrames} frames not sent\n`);
+          break;
+        case 'alarm-output':
+          alarm.set(e.on);
+          break;
+        case 'wake':
+          if (wake !== undefined) Timer.clear(wake);
+          wake = Timer.set(() => {
+            wake = undefined;
+            feed({ type: 'tick' });
+          }, Math.max(0, e.at - Time.ticks));
+          break;
+      }
+    }
+  }
+
+  feed({ type: 'boot' });
+  trace(`vigil: gateway ${cfg.gateway} of site ${cfg.site} started\n`);
+  startNetwork({
+    up: () => feed({ type: 'network', up: true }),
+    down: () => feed({ type: 'network', up: false }),
+    clock: (unixMs) => feed({ type: 'clock', unixMs }),
+  });
 }
 
-const copy = toArrayBuffer;
-
-feed({ type: 'boot' });
-new WiFi({ ssid: cfg.ssid, password: cfg.password }, (message) => {
-  if (message === WiFi.gotIP) {
-    feed({ type: 'network', up: true });
-    new SNTP({ host: cfg.sntp ?? 'pool.ntp.org' }, (status, value) => {
-      if (status === SNTP.time && value !== undefined) feed({ type: 'clock', unixMs: value * 1000 });
-    });
-  } else if (message === WiFi.disconnected || message === WiFi.lostIP) {
-    feed({ type: 'network', up: false });
-  }
-});
+const rootKey = rootKeyOrStop();
+if (rootKey !== undefined) start(rootKey);

@@ -1,5 +1,5 @@
 /**
- * The flash port over Moddable's `Flash` on the `vitals` data partition (partitions.csv). Writes on
+ * ESP32: the flash port over Moddable's `Flash` on the `vitals` data partition (partitions.csv). Writes on
  * the ESP32 are synchronous, so `sync` has nothing to wait for. Note: @moddable/typings declares a
  * `(offset, byteLength)` constructor and a `map()` that the ESP32 `Flash` does not take from JS;
  * only the partition-name form is used here.
@@ -35,4 +35,9 @@ export class PartitionFlash implements FlashPort {
   }
 
   sync(): void {}
+}
+
+/** The vitals log's flash: the `vitals` partition. */
+export function openFlash(): FlashPort {
+  return new PartitionFlash('vitals');
 }

@@ -1,0 +1,8 @@
+/**
+ * Linux: the host machine's network is there from the start, and its clock stands in for SNTP (the
+ * machine keeps it by NTP). The core's own time stays the monotonic `Time.ticks`.
+ */
+export function startNetwork(on: { up(): void; down(): void; clock(unixMs: number): void }): void {
+  on.up();
+  on.clock(Date.now());
+}

@@ -1,70 +1,118 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { toHex } from '../../firmware/core/hex.js';
 import { parsePublicKey } from '../../host/signing/keys.js';
 import { afterVerb, required, siteAndGateway } from '../args.js';
 import { UsageError, type Command } from '../command.js';
+import { buildPlan, defaultOut, shown, type BuildRequest } from '../firmware/plan.js';
+import { runFirmware, type BuildRecord } from '../firmware/run.js';
+import { missingToolchain, ROOT, toolPath, type Platform } from '../firmware/toolchain.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export { missingToolchain } from '../firmware/toolchain.js';
 
-/** What a firmware build needs on this machine, each with how to get it; empty when all is there. */
-export function missingToolchain(env: NodeJS.ProcessEnv): string[] {
-  const missing: string[] = [];
-  if (!env['MODDABLE'] || !existsSync(join(env['MODDABLE'], 'build'))) missing.push('$MODDABLE must point at a Moddable SDK 8.2.x checkout (https://github.com/Moddable-OpenSource/moddable, documentation/Moddable SDK - Getting Started.md)');
-  if (spawnSync('mcconfig', ['-h'], { stdio: 'ignore' }).error) missing.push('mcconfig must be on PATH (build the Moddable tools: cd $MODDABLE/build/makefiles/lin && make)');
-  if (!env['IDF_PATH'] || !existsSync(env['IDF_PATH'])) missing.push('$IDF_PATH must point at ESP-IDF 6.0, set up with its export.sh (documentation/devices/esp32.md in the SDK)');
-  if (spawnSync('tsc', ['-v'], { stdio: 'ignore' }).error) missing.push('tsc must be on PATH: mcconfig runs it for the TypeScript modules (npm i -g typescript@5.9.3, or add node_modules/.bin to PATH)');
-  return missing;
+const USAGE = [
+  'vigil firmware build --platform esp32|lin --site <id> --gateway <id> --root <pubkey> --broker <mqtt://…>',
+  '                     [--secret-file <file from vigil provision>] [--out <dir>] [--release] [--dry-run]',
+  '                     esp32: [--ssid <s> --password <p>] [--js-only]   lin: [--serial-device <path>] [--flash-file <path>]',
+  'vigil firmware run [--out <dir of a lin build>] [--device pump|ventilator|monitor] [--serial <device serial>] [--seed <n>] [--duration <s>]',
+].join('\n  ');
+
+function platformOf(value: string | undefined): Platform {
+  const p = value ?? 'esp32';
+  if (p !== 'esp32' && p !== 'lin') throw new UsageError(`--platform is esp32 (the gateway) or lin (Moddable's Linux runtime, for tests), got "${p}"`);
+  return p;
+}
+
+/** The broker login `vigil provision` issued: username = gateway id (docs/host.md). */
+function brokerLogin(file: string | undefined, gateway: string): string[] {
+  if (file === undefined) return [];
+  if (!existsSync(file)) throw new UsageError(`no secret file ${file}: make one with "vigil provision ${gateway} > ${file}"`);
+  const secret = readFileSync(file, 'utf8').trim();
+  if (!/^[A-Za-z0-9_-]{16,}$/.test(secret)) throw new UsageError(`${file} does not hold a secret from vigil provision`);
+  return [`mqttUser=${gateway}`, `mqttPassword=${secret}`];
+}
+
+function parseBuild(args: readonly string[]): BuildRequest & { dryRun: boolean; record: Omit<BuildRecord, 'app'> } {
+  const { values } = parseArgs({
+    args,
+    options: {
+      platform: { type: 'string' },
+      site: { type: 'string' },
+      gateway: { type: 'string' },
+      root: { type: 'string' },
+      broker: { type: 'string' },
+      ssid: { type: 'string' },
+      password: { type: 'string' },
+      'secret-file': { type: 'string' },
+      out: { type: 'string' },
+      'serial-device': { type: 'string' },
+      'flash-file': { type: 'string' },
+      'js-only': { type: 'boolean' },
+      release: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+    },
+    strict: true,
+  });
+  const platform = platformOf(values.platform);
+  const { site, gateway } = siteAndGateway(values);
+  const root = toHex(parsePublicKey(required(values.root, '--root')));
+  const broker = required(values.broker, '--broker');
+  if (!/^mqtt:\/\/[^:/\s]+(:\d{1,5})?\/?$/.test(broker)) throw new UsageError(`--broker must be mqtt://host[:port] (the firmware speaks MQTT over TCP), got "${broker}"`);
+  const out = resolve(values.out ?? defaultOut(platform));
+  const config = [`site=${site}`, `gateway=${gateway}`, `rootKey=${root}`, `broker=${broker}`, ...brokerLogin(values['secret-file'], gateway)];
+  const serialDevice = resolve(values['serial-device'] ?? join(out, 'serial'));
+  const flashFile = resolve(values['flash-file'] ?? join(out, 'vitals.flash'));
+  if (platform === 'lin') {
+    for (const o of ['ssid', 'password', 'js-only'] as const) if (values[o] !== undefined) throw new UsageError(`--${o} is for --platform esp32`);
+    config.push(`serialDevice=${serialDevice}`, `flashFile=${flashFile}`);
+  } else {
+    for (const o of ['serial-device', 'flash-file'] as const) if (values[o] !== undefined) throw new UsageError(`--${o} is for --platform lin`);
+    if (values.ssid !== undefined) config.push(`ssid=${values.ssid}`, `password=${values.password ?? ''}`);
+  }
+  return {
+    platform,
+    out,
+    release: values.release === true,
+    jsOnly: values['js-only'] === true,
+    config,
+    dryRun: values['dry-run'] === true,
+    record: { platform, site, gateway, broker, serialDevice, flashFile },
+  };
+}
+
+function build(args: readonly string[]): number {
+  const request = parseBuild(args);
+  const plan = buildPlan(request);
+  if (request.dryRun) {
+    console.log([`cd ${ROOT}`, ...plan.steps.map(shown)].join('\n'));
+    return 0;
+  }
+  const missing = missingToolchain(process.env, request.platform, request.jsOnly);
+  if (missing.length > 0) {
+    console.error(`vigil firmware build: cannot build for ${request.platform} here; missing:\n${missing.map((m) => `  - ${m}`).join('\n')}\nThe commands it would run:\n${plan.steps.map((s) => `  ${shown(s)}`).join('\n')}`);
+    return 1;
+  }
+  const env = { ...process.env, PATH: toolPath(process.env) };
+  for (const step of plan.steps) {
+    const r = spawnSync(step[0]!, step.slice(1), { cwd: ROOT, stdio: 'inherit', env });
+    if (r.status !== 0) {
+      console.error(`vigil firmware build: failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`}): ${shown(step)}`);
+      return 1;
+    }
+  }
+  if (request.platform === 'lin') writeFileSync(join(request.out, 'vigil-firmware.json'), `${JSON.stringify({ ...request.record, app: plan.app }, null, 2)}\n`);
+  console.log(`vigil firmware build: built ${request.platform}${request.jsOnly ? ' (JavaScript half)' : ''}: ${plan.app}`);
+  return 0;
 }
 
 export const firmwareCommand: Command = {
   name: 'firmware',
-  summary: 'build the ESP32 firmware with the Moddable SDK ("firmware build"); --dry-run prints the commands',
-  usage: 'vigil firmware build --site <id> --gateway <id> --root <pubkey> --broker <mqtt://…> [--secret-file <file from vigil provision>] [--ssid <s> --password <p>] [--release] [--dry-run]',
+  summary: 'build the gateway firmware with the Moddable SDK ("firmware build"), run the Linux build ("firmware run")',
+  usage: USAGE,
   async run(args) {
-    const rest = afterVerb(args, 'firmware', 'build');
-    const { values } = parseArgs({
-      args: rest,
-      options: {
-        site: { type: 'string' },
-        gateway: { type: 'string' },
-        root: { type: 'string' },
-        broker: { type: 'string' },
-        ssid: { type: 'string' },
-        password: { type: 'string' },
-        'secret-file': { type: 'string' },
-        release: { type: 'boolean' },
-        'dry-run': { type: 'boolean' },
-      },
-      strict: true,
-    });
-    const { site, gateway } = siteAndGateway(values);
-    const root = toHex(parsePublicKey(required(values.root, '--root')));
-    const broker = required(values.broker, '--broker');
-    const config = [`site=${site}`, `gateway=${gateway}`, `rootKey=${root}`, `broker=${broker}`];
-    if (values.ssid !== undefined) config.push(`ssid=${values.ssid}`, `password=${values.password ?? ''}`);
-    if (values['secret-file'] !== undefined) {
-      // the broker login `vigil provision` issued: username = gateway id (docs/host.md)
-      if (!existsSync(values['secret-file'])) throw new UsageError(`no secret file ${values['secret-file']}: make one with "vigil provision ${gateway} > ${values['secret-file']}"`);
-      const secret = readFileSync(values['secret-file'], 'utf8').trim();
-      if (!/^[A-Za-z0-9_-]{16,}$/.test(secret)) throw new UsageError(`${values['secret-file']} does not hold a secret from vigil provision`);
-      config.push(`mqttUser=${gateway}`, `mqttPassword=${secret}`);
-    }
-    const mcconfig = ['mcconfig', ...(values.release ? [] : ['-d']), '-m', '-p', 'esp32', join(ROOT, 'manifest.json'), ...config];
-    const shown = mcconfig.map((a) => (a.startsWith('password=') ? 'password=…' : a.startsWith('mqttPassword=') ? 'mqttPassword=…' : a)).join(' ');
-    if (values['dry-run']) {
-      console.log(`cd ${ROOT}\n${shown}`);
-      return 0;
-    }
-    const missing = missingToolchain(process.env);
-    if (missing.length > 0) {
-      console.error(`vigil firmware build: cannot build here; missing:\n${missing.map((m) => `  - ${m}`).join('\n')}\nThe command it would run:\n  ${shown}`);
-      return 1;
-    }
-    const r = spawnSync(mcconfig[0]!, mcconfig.slice(1), { cwd: ROOT, stdio: 'inherit' });
-    return r.status ?? 1;
+    if (args[0] === 'run') return runFirmware(args.slice(1));
+    return build(afterVerb(args, 'firmware', 'build'));
   },
 };

@@ -38,10 +38,52 @@ describe('the vigil command', () => {
 describe('vigil firmware build', () => {
   const root = 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a';
 
-  it('prints the mcconfig command with --dry-run', () => {
+  it('prints the mcconfig command with --dry-run (esp32 by default)', () => {
     const r = vigil('firmware', 'build', '--site', 'ward-1', '--gateway', 'gw-7', '--root', root, '--broker', 'mqtt://vigil-host.example:1883', '--dry-run');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^mcconfig -d -m -p esp32 \S+manifest\.json site=ward-1 gateway=gw-7 rootKey=d75a98/m);
+    expect(r.stdout).toMatch(/^mkdir -p \S+\/dist\/firmware\/esp32$/m);
+    expect(r.stdout).toMatch(/^mcconfig -d -m -p esp32 -o \S+\/dist\/firmware\/esp32 \S+manifest\.json site=ward-1 gateway=gw-7 rootKey=d75a98/m);
+  });
+
+  it('builds for Moddable\'s Linux runtime with -t build, the serial device and flash file in the output folder', () => {
+    const r = vigil('firmware', 'build', '--platform', 'lin', '--site', 'ward-1', '--gateway', 'gw-7', '--root', root, '--broker', 'mqtt://127.0.0.1:1883', '--out', '/tmp/fw', '--dry-run');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^mcconfig -d -m -p lin -t build -o \/tmp\/fw \S+manifest\.json .* serialDevice=\/tmp\/fw\/serial flashFile=\/tmp\/fw\/vitals\.flash$/m);
+  });
+
+  it('builds the esp32 JavaScript half with --js-only: mcconfig without make, then make for the xsl link only', () => {
+    const r = vigil('firmware', 'build', '--platform', 'esp32', '--js-only', '--site', 'ward-1', '--gateway', 'gw-7', '--root', root, '--broker', 'mqtt://h.example:1883', '--out', '/tmp/fw', '--dry-run');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[2]).toMatch(/^mcconfig -d -p esp32 -o \/tmp\/fw /);
+    expect(lines.at(-1)).toMatch(/^make -C \/tmp\/fw\/tmp\/esp32\/debug\/\S+ -f makefile IDF_PATH=\/tmp\/fw\/no-esp-idf SDKCONFIG_H= \S+\/mc\.xs\.c \S+\/mc\.resources\.c$/);
+  });
+
+  it('refuses options of the other platform, an unknown platform and a broker the firmware cannot reach', () => {
+    const base = ['firmware', 'build', '--site', 'ward-1', '--gateway', 'gw-7', '--root', root, '--dry-run'];
+    const cases: Array<[string[], RegExp]> = [
+      [['--platform', 'lin', '--broker', 'mqtt://h:1', '--ssid', 'x'], /--ssid is for --platform esp32/],
+      [['--platform', 'lin', '--broker', 'mqtt://h:1', '--js-only'], /--js-only is for --platform esp32/],
+      [['--platform', 'esp32', '--broker', 'mqtt://h:1', '--flash-file', 'f'], /--flash-file is for --platform lin/],
+      [['--platform', 'esp8266', '--broker', 'mqtt://h:1'], /--platform is esp32 .* or lin/],
+      [['--broker', 'mqtts://h:8883'], /--broker must be mqtt:\/\/host\[:port\]/],
+    ];
+    for (const [extra, message] of cases) {
+      const r = vigil(...base, ...extra);
+      expect([r.status, r.stderr]).toEqual([2, expect.stringMatching(message)]);
+    }
+  });
+
+  it('refuses a root key the gateway would refuse (all zero: small order) before building', () => {
+    const r = vigil('firmware', 'build', '--site', 'ward-1', '--gateway', 'gw-7', '--root', '00'.repeat(32), '--broker', 'mqtt://h:1883', '--dry-run');
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/small-order/);
+  });
+
+  it('firmware run says what to build first when there is no Linux build', () => {
+    const r = vigil('firmware', 'run', '--out', mkdtempSync(join(tmpdir(), 'vigil-fw-none-')));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/no Linux firmware build in .*: run "vigil firmware build --platform lin/);
   });
 
   it('builds the provisioned broker login into the gateway\'s config, never showing the secret', () => {
@@ -61,6 +103,11 @@ describe('vigil firmware build', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/\$MODDABLE must point at a Moddable SDK/);
     expect(r.stderr).toMatch(/\$IDF_PATH must point at ESP-IDF/);
+    expect(r.stderr).toMatch(/The commands it would run:\n  mkdir -p .*\n  mcconfig -d -m -p esp32/);
+    const lin = spawnSync(process.execPath, [bin, 'firmware', 'build', '--platform', 'lin', '--site', 'ward-1', '--gateway', 'gw-7', '--root', root, '--broker', 'mqtt://h.example:1883'], { encoding: 'utf8', env: { ...process.env, MODDABLE: '', IDF_PATH: '' } });
+    expect(lin.status).toBe(1);
+    expect(lin.stderr).toMatch(/\$MODDABLE must point at a Moddable SDK/);
+    expect(lin.stderr).not.toMatch(/IDF_PATH/);
   });
 
   it('refuses reserved or malformed gateway ids', () => {

@@ -2,6 +2,7 @@
 import { benchCbor } from './cbor.bench.js';
 import { benchHost } from './host.bench.js';
 import { benchLog } from './log.bench.js';
+import { benchModdable } from './moddable.bench.js';
 import { benchVerify } from './verify.bench.js';
 import { benchWard } from './ward.bench.js';
 
@@ -11,6 +12,7 @@ const sections: ReadonlyArray<readonly [string, () => string | Promise<string>]>
   ['log', benchLog],
   ['host', benchHost],
   ['ward', benchWard],
+  ['moddable', benchModdable],
 ];
 
 const only = process.argv.slice(2);

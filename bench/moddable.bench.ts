@@ -6,12 +6,13 @@
  *    (test/services/moddable-lin.test.ts writes .tmp/moddable-lin.json; shown here when present).
  * Needs the SDK tools (bash .ci/moddable-sdk prints the MODDABLE to export); says so when they are missing.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createPublicKey, verify as nodeVerify } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startMcsim, stopGroup } from '../cli/firmware/run.js';
 import { missingRuntime, missingToolchain, toolPath } from '../cli/firmware/toolchain.js';
 import { fmt, rate, table } from './measure.js';
 
@@ -20,20 +21,18 @@ const MSG = Buffer.from('72', 'hex');
 const SIG = Buffer.from('92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00', 'hex');
 
 function runApp(app: string, env: NodeJS.ProcessEnv): Promise<string> {
-  mkdirSync(join(homedir(), '.config', 'tech.moddable.mcsim'), { recursive: true });
-  const sim = spawn('xvfb-run', ['-a', 'stdbuf', '-oL', 'mcsim', app], { env, detached: true });
+  const sim = startMcsim(app, env);
   let text = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      process.kill(-sim.pid!, 'SIGTERM');
+      void stopGroup(sim);
       reject(new Error(`the bench app did not finish in 120 s:\n${text}`));
     }, 120_000);
-    sim.stdout.on('data', (b: Buffer) => {
+    sim.stdout!.on('data', (b: Buffer) => {
       text += b.toString('utf8');
       if (text.includes('vigil-bench done')) {
         clearTimeout(timer);
-        process.kill(-sim.pid!, 'SIGTERM');
-        resolve(text);
+        void stopGroup(sim).then(() => resolve(text));
       }
     });
   });

@@ -4,6 +4,7 @@
  */
 import type { DeviceKind } from '../firmware/core/command/profile.js';
 import { createLine, type LineFaults } from './line.js';
+import { deviceClock } from './device-clock.js';
 import { createSimulatedDevice, type SimulatedDevice } from './devices/device.js';
 import type { SerialPort } from '../firmware/platform/node/runtime.js';
 
@@ -17,46 +18,27 @@ export function simulatedDeviceOnLine(opts: { kind: DeviceKind; serial: string; 
   const device = createSimulatedDevice({ kind: opts.kind, serial: opts.serial, seed: opts.seed });
   const toDevice = createLine(opts.faults, opts.seed + 11);
   const toGateway = createLine(opts.faults, opts.seed + 12);
-  const started = performance.now();
-  const now = () => performance.now() - started;
   let listener: ((bytes: Uint8Array) => void) | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
-
-  const emit = (chunks: Uint8Array[]) => {
+  const clock = deviceClock(device, (chunks) => {
     for (const c of chunks) {
       const arrived = toGateway.pass(c);
-      if (arrived.length > 0) setImmediate(() => !stopped && listener?.(arrived));
+      if (arrived.length > 0) setImmediate(() => !clock.stopped && listener?.(arrived));
     }
-  };
-  const schedule = () => {
-    if (stopped) return;
-    if (timer !== undefined) clearTimeout(timer);
-    timer = setTimeout(() => {
-      emit(device.tick(now()));
-      schedule();
-    }, Math.max(5, Math.min(200, device.wakeAt - now())));
-  };
-  setImmediate(() => {
-    emit(device.start(now()));
-    schedule();
   });
+  setImmediate(() => clock.start());
   return {
     device,
     port: {
       write(bytes) {
         const arrived = toDevice.pass(bytes);
         setImmediate(() => {
-          if (!stopped) emit(device.receive(arrived, now()));
+          if (!clock.stopped) clock.send(device.receive(arrived, clock.now()));
         });
       },
       onData(l) {
         listener = l;
       },
     },
-    stop() {
-      stopped = true;
-      if (timer !== undefined) clearTimeout(timer);
-    },
+    stop: () => clock.stop(),
   };
 }

@@ -6,6 +6,7 @@
  */
 import { closeSync, constants, createReadStream, openSync, writeSync, type ReadStream } from 'node:fs';
 import type { DeviceKind } from '../firmware/core/command/profile.js';
+import { deviceClock } from './device-clock.js';
 import { createSimulatedDevice, type SimulatedDevice } from './devices/device.js';
 
 export interface DeviceOnPath {
@@ -18,37 +19,23 @@ export function simulatedDeviceOnPath(opts: { kind: DeviceKind; serial: string; 
   // O_NOCTTY: a process without a terminal (vigil firmware run in its own session) must not take the
   // pty as its controlling terminal, or the pty's hang-up at the end would kill it with SIGHUP
   const fd = openSync(opts.path, constants.O_RDWR | constants.O_NOCTTY);
-  const started = performance.now();
-  const now = () => performance.now() - started;
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
-  const send = (chunks: Uint8Array[]) => {
+  const clock = deviceClock(device, (chunks) => {
     for (const c of chunks) {
       try {
-        if (!stopped) writeSync(fd, c);
+        if (!clock.stopped) writeSync(fd, c);
       } catch {
         // the other end is gone for now (the gateway restarting): the link retransmits
       }
     }
-  };
-  const schedule = () => {
-    if (stopped) return;
-    if (timer !== undefined) clearTimeout(timer);
-    timer = setTimeout(() => {
-      send(device.tick(now()));
-      schedule();
-    }, Math.max(5, Math.min(200, device.wakeAt - now())));
-  };
+  });
   const input: ReadStream = createReadStream('', { fd, autoClose: false });
-  input.on('data', (b) => send(device.receive(new Uint8Array(b as Buffer), now())));
+  input.on('data', (b) => clock.send(device.receive(new Uint8Array(b as Buffer), clock.now())));
   input.on('error', () => undefined);
-  send(device.start(now()));
-  schedule();
+  clock.start();
   return {
     device,
     stop() {
-      stopped = true;
-      if (timer !== undefined) clearTimeout(timer);
+      clock.stop();
       input.destroy();
       try {
         closeSync(fd);

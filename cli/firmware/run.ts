@@ -48,13 +48,25 @@ function group(cmd: string, args: string[], env: NodeJS.ProcessEnv): ChildProces
   return spawn(cmd, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env });
 }
 
-function stopGroup(child: ChildProcess | undefined): void {
-  if (child?.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+/** Stops a child started by `group` with its whole process group; resolves when it has exited. */
+export function stopGroup(child: ChildProcess | undefined): Promise<void> {
+  if (child?.pid === undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
   try {
     process.kill(-child.pid, 'SIGTERM');
   } catch {
     // already gone
   }
+  return exited;
+}
+
+/**
+ * A Moddable Linux app (`mc.so`) in mcsim, headless under Xvfb, in a process group of its own. stdbuf:
+ * without a line-buffered stdout, mcsim's trace is lost when it is stopped.
+ */
+export function startMcsim(app: string, env: NodeJS.ProcessEnv): ChildProcess {
+  mkdirSync(join(homedir(), '.config', 'tech.moddable.mcsim'), { recursive: true });
+  return group('xvfb-run', ['-a', 'stdbuf', '-oL', 'mcsim', app], env);
 }
 
 async function linkPty(serialDevice: string, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
@@ -62,7 +74,7 @@ async function linkPty(serialDevice: string, env: NodeJS.ProcessEnv): Promise<Ch
   socat.stderr?.pipe(process.stderr);
   for (let i = 0; i < 100 && !(existsSync(serialDevice) && existsSync(`${serialDevice}.device`)); i++) await sleep(50);
   if (!existsSync(`${serialDevice}.device`)) {
-    stopGroup(socat);
+    await stopGroup(socat);
     throw new Error(`socat did not make the pty pair ${serialDevice} / ${serialDevice}.device`);
   }
   return socat;
@@ -100,9 +112,7 @@ export async function runFirmware(args: readonly string[]): Promise<number> {
   const socat = await linkPty(record.serialDevice, env);
   const serial = values.serial ?? `${kind.toUpperCase().slice(0, 4)}-LIN-${seed}`;
   const device = simulatedDeviceOnPath({ kind, serial, seed, path: `${record.serialDevice}.device` });
-  mkdirSync(join(homedir(), '.config', 'tech.moddable.mcsim'), { recursive: true });
-  // stdbuf: without a line-buffered stdout, mcsim's trace is lost when it is stopped
-  const sim = group('xvfb-run', ['-a', 'stdbuf', '-oL', 'mcsim', record.app], env);
+  const sim = startMcsim(record.app, env);
   sim.stdout?.pipe(process.stdout);
   sim.stderr?.pipe(process.stderr);
   console.log(`vigil firmware run: pid ${process.pid} (stop with kill ${process.pid}); firmware ${record.gateway} of ${record.site} in mcsim, process group ${sim.pid}; broker ${record.broker}; device ${kind} ${serial} on ${record.serialDevice}; flash ${record.flashFile}`);
@@ -124,9 +134,7 @@ export async function runFirmware(args: readonly string[]): Promise<number> {
     if (duration !== undefined) setTimeout(stop(`--duration ${duration} s`, 0), duration * 1000).unref();
   });
   clearInterval(watcher);
-  stopGroup(sim);
-  stopGroup(socat);
   device.stop();
-  await sleep(300);
+  await Promise.all([stopGroup(sim), stopGroup(socat)]);
   return code;
 }

@@ -11,15 +11,17 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP, buildPlan } from '../../cli/firmware/plan.js';
+import { startMcsim, stopGroup } from '../../cli/firmware/run.js';
 import { toHex } from '../../firmware/core/hex.js';
 import { missingRuntime, missingToolchain, toolPath } from '../../cli/firmware/toolchain.js';
 import type { Host } from '../../host/service.js';
 import type { SitePaths } from '../../host/site.js';
+import { apiClient } from '../support/api.js';
 import { startMqttProxy, type MqttProxy } from '../support/mqtt-proxy.js';
 import { makeSite, PASSPHRASES, PASSWORD, provision, removeSite, sleep, startSiteHost, storedSeqs, until } from '../support/ward.js';
 
@@ -46,13 +48,6 @@ function collect(child: ChildProcess): { lines: string[]; text(): string } {
   return { lines, text: () => lines.join('\n') };
 }
 
-function stopGroup(child: ChildProcess | undefined): Promise<void> {
-  if (child?.pid === undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  process.kill(-child.pid, 'SIGTERM');
-  return exited;
-}
-
 let dir: string;
 let paths: SitePaths;
 let host: Host;
@@ -68,7 +63,8 @@ function startRun(): void {
   runOut = collect(run);
   run.on('exit', () => allLines.push(...runOut.lines));
 }
-let token: string;
+const tokens = new Map<string, string>();
+const api = apiClient(() => host.httpUrl, tokens);
 
 beforeAll(async () => {
   requireModdable();
@@ -77,8 +73,8 @@ beforeAll(async () => {
   proxy = await startMqttProxy({ host: '127.0.0.1', port: host.broker!.port });
   out = mkdtempSync(join(tmpdir(), 'vigil-fw-lin-'));
   writeFileSync(join(out, 'gw.secret'), `${provision(paths, GATEWAY)}\n`);
-  const login = await fetch(`${host.httpUrl}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'ana', password: PASSWORD }) });
-  token = ((await login.json()) as { token: string }).token;
+  const login = await api(undefined, 'POST', '/api/login', { username: 'ana', password: PASSWORD });
+  tokens.set('ana', login.json.token);
 }, 60_000);
 
 afterAll(async () => {
@@ -99,8 +95,7 @@ describe('the firmware built by the Moddable SDK, on its Linux runtime, against 
       const r = spawnSync(step[0]!, step.slice(1), { env, encoding: 'utf8', maxBuffer: 64 << 20 });
       expect(r.status, `${step.join(' ')}\n${r.stderr.slice(-3000)}`).toBe(0);
     }
-    mkdirSync(join(homedir(), '.config', 'tech.moddable.mcsim'), { recursive: true });
-    const sim = spawn('xvfb-run', ['-a', 'stdbuf', '-oL', 'mcsim', plan.app], { env, detached: true });
+    const sim = startMcsim(plan.app, env);
     const o = collect(sim);
     try {
       await until('the refusal', () => o.text().includes('vigil alarm-output on'), 30_000);
@@ -169,13 +164,9 @@ describe('the firmware built by the Moddable SDK, on its Linux runtime, against 
   }, 300_000);
 
   it('applies a signed setting change at the device (read-back) and refuses the same bytes replayed on the wire', async () => {
-    const post = await fetch(`${host.httpUrl}/api/commands`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ passphrase: PASSPHRASES.ana, gateway: GATEWAY, orderId: 'ORD-LIN-1', params: { rate: { value: 120, unit: 'mL/h' } } }),
-    });
+    const post = await api('ana', 'POST', '/api/commands', { passphrase: PASSPHRASES.ana, gateway: GATEWAY, orderId: 'ORD-LIN-1', params: { rate: { value: 120, unit: 'mL/h' } } });
     expect(post.status).toBe(201);
-    const { id } = (await post.json()) as { id: number };
+    const id = post.json.id as number;
     await until('applied', () => host.commands.get(id).status === 'applied', 60_000);
     await until('the device shows the new rate', () => /device PUMP-LIN-3: rate \S+ -> 120/.test(runOut.text()), 10_000);
     const command = proxy.captured.filter((c) => c.topic.endsWith(`/${GATEWAY}/cmd`));

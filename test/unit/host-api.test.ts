@@ -12,10 +12,10 @@ import { randomBytes } from 'node:crypto';
 import { dropRecord } from '../support/records.js';
 import { topic } from '../../firmware/core/protocol/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../cli/main.js';
 import { verifyAudit } from '../../host/audit.js';
 import type { Host, StreamMessage } from '../../host/service.js';
 import type { SitePaths } from '../../host/site.js';
+import { apiClient, runCli } from '../support/api.js';
 import { makeSite, removeSite, PASSPHRASES, PASSWORD, provision, startGateway, startSiteHost, until, type TestGateway } from '../support/ward.js';
 
 let dir: string;
@@ -25,19 +25,7 @@ let pump: TestGateway;
 let monitor: TestGateway;
 const tokens = new Map<string, string>();
 
-async function api(user: string | undefined, method: string, path: string, body?: unknown): Promise<{ status: number; json: any; text: string }> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (user !== undefined) headers.authorization = `Bearer ${tokens.get(user)}`;
-  const res = await fetch(`${host.httpUrl}${path}`, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, json, text };
-}
+const api = apiClient(() => host.httpUrl, tokens);
 
 beforeAll(async () => {
   ({ dir, paths } = makeSite('ward-api'));
@@ -279,16 +267,7 @@ describe('the audit log', () => {
       db.close();
       return d;
     };
-    const run = async (d: string) => {
-      const lines: string[] = [];
-      const log = console.log;
-      console.log = (s: string) => lines.push(s);
-      try {
-        return { code: await main(['audit', 'verify', '--data-dir', d]), out: lines.join('\n') };
-      } finally {
-        console.log = log;
-      }
-    };
+    const run = (d: string) => runCli(['audit', 'verify', '--data-dir', d]);
     expect((await run(tamper('intact', ''))).code).toBe(0);
     const edited = await run(tamper('edit', "UPDATE audit SET actor = 'mallory' WHERE seq = 3"));
     expect(edited.code).toBe(1);

@@ -14,6 +14,7 @@ import { WebSocket } from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Host } from '../../host/service.js';
 import type { SitePaths } from '../../host/site.js';
+import { apiClient, type Reply } from '../support/api.js';
 import { makeSite, removeSite, PASSPHRASES, PASSWORD, provision, sleep, startGateway, startSiteHost, until, type TestGateway } from '../support/ward.js';
 
 let dir: string;
@@ -22,26 +23,7 @@ let host: Host;
 let pump: TestGateway;
 const tokens = new Map<string, string>();
 
-interface Reply {
-  status: number;
-  json: any;
-  text: string;
-  headers: Headers;
-}
-
-async function api(user: string | undefined, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
-  const h: Record<string, string> = { 'content-type': 'application/json', ...headers };
-  if (user !== undefined) h.authorization = `Bearer ${tokens.get(user)}`;
-  const res = await fetch(`${host.httpUrl}${path}`, { method, headers: h, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, json, text, headers: res.headers };
-}
+const api = apiClient(() => host.httpUrl, tokens);
 
 async function login(username: string, password = PASSWORD, headers: Record<string, string> = {}): Promise<Reply> {
   return api(undefined, 'POST', '/api/login', { username, password }, headers);

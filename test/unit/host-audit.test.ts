@@ -9,9 +9,9 @@ import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { main } from '../../cli/main.js';
 import type { Host } from '../../host/service.js';
 import { readSite } from '../../host/site.js';
+import { runCli } from '../support/api.js';
 import { makeSite, PASSWORD, removeSite, startSiteHost } from '../support/ward.js';
 
 const sites: string[] = [];
@@ -33,16 +33,7 @@ async function apiVerify(host: Host, token: string): Promise<{ problems: Array<{
   return (await r.json()) as { problems: Array<{ problem: string }> };
 }
 
-async function cliVerify(dir: string): Promise<{ code: number; out: string }> {
-  const lines: string[] = [];
-  const log = console.log;
-  console.log = (s: string) => lines.push(s);
-  try {
-    return { code: await main(['audit', 'verify', '--data-dir', dir]), out: lines.join('\n') };
-  } finally {
-    console.log = log;
-  }
-}
+const cliVerify = (dir: string) => runCli(['audit', 'verify', '--data-dir', dir]);
 
 /** What an attacker with the database does: drop the guards, change rows, recompute every hash. */
 function rewrite(dbFile: string, sql: string): void {

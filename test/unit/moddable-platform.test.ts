@@ -3,7 +3,7 @@
  * NOR-semantics file behind the Linux build's flash. The same files run on Moddable's Linux runtime in
  * test/services/moddable-lin.test.ts.
  */
-import { mkdtempSync, openSync, readSync, writeSync, closeSync, fstatSync } from 'node:fs';
+import { mkdtempSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -105,10 +105,10 @@ describe('SerialWriter (ECMA-419 onWritable)', () => {
   });
 });
 
-/** A ByteFile over a real file, like lin/flash.ts over Moddable's File. */
-function diskFile(path: string, size: number): ByteFile {
-  const fd = openSync(path, 'w+');
-  writeSync(fd, new Uint8Array(size).fill(0xff), 0, size, 0);
+/** A ByteFile over a real file, like lin/flash.ts over Moddable's File; with `size`, made new and erased. */
+function diskFile(path: string, size?: number): ByteFile {
+  const fd = openSync(path, size === undefined ? 'r+' : 'w+');
+  if (size !== undefined) writeSync(fd, new Uint8Array(size).fill(0xff), 0, size, 0);
   return {
     read(offset, length) {
       const b = new Uint8Array(length);
@@ -137,32 +137,10 @@ describe('NorFile (the Linux build\'s flash)', () => {
     const boot = (b: number) => new Uint8Array(16).fill(b);
     const first = openLog(new NorFile(diskFile(path, 8 * 4096), 8), boot(1));
     for (let i = 0; i < 50; i++) expect(first.append(Uint8Array.of(i, i + 1, i + 2)).ok).toBe(true);
-    expect(fstatSize(path)).toBe(8 * 4096);
-    const again = openLog(new NorFile(reopen(path), 8), boot(2));
+    expect(statSync(path).size).toBe(8 * 4096);
+    const again = openLog(new NorFile(diskFile(path), 8), boot(2));
     const seqs: number[] = [];
     for (let r = again.next(); r; r = again.next()) if (r.kind === 'data') seqs.push(r.seq);
     expect(seqs).toEqual(Array.from({ length: 50 }, (_, i) => i));
   });
 });
-
-function fstatSize(path: string): number {
-  const fd = openSync(path, 'r');
-  const size = fstatSync(fd).size;
-  closeSync(fd);
-  return size;
-}
-
-function reopen(path: string): ByteFile {
-  const fd = openSync(path, 'r+');
-  return {
-    read(offset, length) {
-      const b = new Uint8Array(length);
-      readSync(fd, b, 0, length, offset);
-      return b;
-    },
-    write(offset, bytes) {
-      writeSync(fd, bytes, 0, bytes.length, offset);
-    },
-    flush() {},
-  };
-}

@@ -4,6 +4,7 @@ import { firmwareCommand } from './commands/firmware.js';
 import { gatewayCommand } from './commands/gateway.js';
 import { keysCommand } from './commands/keys.js';
 import { signCommandCli } from './commands/sign.js';
+import { simCommand } from './commands/sim.js';
 import { startCommand } from './commands/start.js';
 import { stateCommand } from './commands/state.js';
 import { trustCommand } from './commands/trust.js';
@@ -16,7 +17,7 @@ import { siteCommand } from './commands/site.js';
 import { userCommand } from './commands/user.js';
 
 /** Every subcommand; later parts of Vigil add theirs here. */
-export const commands: readonly Command[] = [startCommand, hostCommand, siteCommand, provisionCommand, userCommand, brokerConfigCommand, auditCommand, gatewayCommand, firmwareCommand, keysCommand, trustCommand, signCommandCli, stateCommand, verifyCommand, cborCommand];
+export const commands: readonly Command[] = [startCommand, simCommand, hostCommand, siteCommand, provisionCommand, userCommand, brokerConfigCommand, auditCommand, gatewayCommand, firmwareCommand, keysCommand, trustCommand, signCommandCli, stateCommand, verifyCommand, cborCommand];
 
 export function helpText(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -49,6 +49,12 @@ export function alarmsFromBirth(alarms: Alarms, now: number, gateway: string, fi
 export function alarmFromEvent(alarms: Alarms, now: number, gateway: string, cls: AlarmClass, code: string, priority: Priority | 'info', detail: Record<string, unknown>): void {
   if (code === 'device-silent') return void alarms.raise(now, gateway, 'technical', 'device-link-lost', 'high', `${gateway}: the device link is lost (no data from the device)`, detail);
   if (code === 'device-back') return alarms.clear(now, gateway, 'device-link-lost');
+  if (code === 'device-alarm' && typeof detail.alarm === 'string') {
+    // the device's own alarm (occlusion, air in line, disconnection…): raised while the device says so
+    const own = `device-${detail.alarm}`;
+    if (detail.on === true) return void alarms.raise(now, gateway, 'clinical', own, 'high', `${gateway}: the device alarms: ${detail.alarm}`, detail);
+    return alarms.clear(now, gateway, own);
+  }
   if (priority === 'info') return;
   const forged = code === 'cmd-rejected' && (detail.reason === 'bad-signature' || detail.reason === 'unknown-signer' || detail.reason === 'revoked-key');
   alarms.raise(now, gateway, cls, code, forged ? 'high' : priority, `${gateway}: ${cls} event ${code}`, detail);

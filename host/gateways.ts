@@ -18,6 +18,7 @@ export class Gateways {
   private readonly known = new Set<string>();
   private readonly lastSeen = new Map<string, number>();
   private readonly limitsCache = new Map<string, readonly Limit[]>();
+  private readonly recentBoots = new Map<string, string[]>();
   readonly saveLastSeen: () => void;
 
   constructor(
@@ -93,6 +94,7 @@ export class Gateways {
       return;
     }
     const t = this.now();
+    this.watchClones(id, s.bootId, t);
     this.db
       .prepare(
         'UPDATE gateways SET bd_seq = ?, boot_id = ?, firmware = ?, device_kind = ?, device_model = ?, device_serial = ?, nonce = ?, mode = ?, buffer_used = ?, buffer_capacity = ?, buffer_dropped = ?, birth_at = coalesce(CASE WHEN bd_seq = ? THEN birth_at END, ?) WHERE id = ?',
@@ -101,6 +103,20 @@ export class Gateways {
     if (g?.device_kind !== (s.device?.kind ?? null)) this.limitsCache.delete(id);
     this.setPresence(id, presenceOf(s), s.mode);
     alarmsFromBirth(this.alarms, t, id, s.buffer, g?.buffer_dropped ?? null);
+  }
+
+  /**
+   * One box boots with a new random boot id each time, so a boot id that comes back after another one
+   * means two boxes hold this gateway's identity (its credentials copied onto a second box): each
+   * takes the other's session in turn. Remembered in memory, for the last few boots of each gateway.
+   */
+  private watchClones(id: string, bootId: Uint8Array, t: number): void {
+    const hex = Buffer.from(bootId).toString('hex');
+    const seen = this.recentBoots.get(id) ?? [];
+    if (seen.length > 0 && seen[seen.length - 1] !== hex && seen.includes(hex)) {
+      this.alarms.raise(t, id, 'security', 'gateway-cloned', 'high', `${id}: two boxes are using this gateway's identity (its boot ids alternate)`, { bootIds: [...new Set([...seen.slice(-2), hex])] });
+    }
+    this.recentBoots.set(id, [...seen.filter((b) => b !== hex), hex].slice(-4));
   }
 
   /** The gateway's challenge nonce moves on with every command: the next one must carry the new one. */

@@ -23,6 +23,8 @@ export class Refusals {
     private readonly emit: (m: StreamMessage) => void,
     private readonly now: () => number,
     private readonly storage?: Storage,
+    /** Raises the refusal as an alarm, at the rate refusals are stored (a flood raises no more). */
+    private readonly alarm?: (gateway: string, channel: string, error: string) => void,
   ) {
     this.insert = db.prepare("INSERT INTO events (gateway, class, code, priority, detail, received) VALUES (?, 'technical', 'host-refused-payload', 'low', ?, ?)");
   }
@@ -35,6 +37,7 @@ export class Refusals {
     if ((this.lastStored.get(key) ?? -Infinity) + ERROR_EVENT_EVERY_MS > t) return; // counted; one stored event per 10 s is enough
     this.lastStored.set(key, t);
     this.counters.errorEvents++;
+    this.alarm?.(gateway, channel, error);
     if (this.storage !== undefined && !this.storage.mayTry()) return; // counted; not worth a wait on a failing disk
     try {
       this.insert.run(gateway, JSON.stringify({ channel, error: error.slice(0, 500) }), t);

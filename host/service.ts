@@ -73,11 +73,16 @@ export async function startHost(o: HostOptions): Promise<Host> {
   const alarms = new Alarms(db, audit, (alarm, change) => emit({ type: 'alarm', change, alarm }), { escalateAfterMs: o.escalateAfterMs });
   const gateways = new Gateways(db, audit, alarms, counters, emit, now);
   const storage = new Storage(now, log, emit, (from, to, error) => raiseStorageFailed(alarms, now(), from, to, error));
-  const refusals = new Refusals(db, counters, emit, now, storage);
+  const refusals = new Refusals(db, counters, emit, now, storage, (gateway, channel, error) =>
+    guarded(storage, 'alarm', () => alarms.raise(now(), gateway, 'security', 'payload-refused', 'medium', `${gateway}: the host refused its ${channel} message`, { channel, error: error.slice(0, 200) })),
+  );
+  // a logged-in client that breaks the ACL or a payload bound is a compromised or cloned box: one alarm per box
+  const violation = (who: string, code: string, what: string) =>
+    guarded(storage, 'alarm', () => alarms.raise(now(), who, 'security', code, 'high', `${who}: ${what}`, { what }));
 
   let started: Awaited<ReturnType<typeof brokerFor>>;
   try {
-    started = await brokerFor(o);
+    started = await brokerFor(o, violation);
   } catch (e) {
     db.close();
     throw e;
@@ -174,11 +179,11 @@ export async function startHost(o: HostOptions): Promise<Host> {
 }
 
 /** The embedded broker with a fresh secret for the host's own connection, or the external one given. */
-async function brokerFor(o: HostOptions): Promise<{ broker: EmbeddedBroker | undefined; url: string; secret: string }> {
+async function brokerFor(o: HostOptions, onViolation: (who: string, code: 'acl-denied-publish' | 'acl-denied-subscribe' | 'oversized-payload', what: string) => void): Promise<{ broker: EmbeddedBroker | undefined; url: string; secret: string }> {
   if (!('embedded' in o.broker)) return { broker: undefined, url: o.broker.url, secret: o.broker.secret };
   const passwdFile = join(o.dataDir, 'passwd');
   const secret = issueSecret(passwdFile, HOST_USER);
-  const broker = await startEmbeddedBroker({ site: o.site, port: o.broker.embedded.port, host: o.broker.embedded.host, passwdFile, tls: o.broker.embedded.tls });
+  const broker = await startEmbeddedBroker({ site: o.site, port: o.broker.embedded.port, host: o.broker.embedded.host, passwdFile, tls: o.broker.embedded.tls, onViolation });
   return { broker, url: broker.url, secret };
 }
 

@@ -1,6 +1,6 @@
 /**
- * Drives a simulated device in real time: its clock (ms since it was made), its start, and a timer that
- * ticks it whenever it wants to wake (5–200 ms apart). What it says goes to `send`; where it goes (a
+ * Drives a simulated device in real time (or `speed` times faster): its clock (ms since it was made),
+ * its start, and a timer that ticks it whenever it wants to wake (5–200 ms apart). What it says goes to `send`; where it goes (a
  * lossy simulated line, a pty) is the caller's. Shared by device-line.ts and device-serial.ts.
  */
 import type { SimulatedDevice } from './devices/device.js';
@@ -16,9 +16,9 @@ export interface DeviceClock {
   send(chunks: Uint8Array[]): void;
 }
 
-export function deviceClock(device: SimulatedDevice, send: (chunks: Uint8Array[]) => void): DeviceClock {
+export function deviceClock(device: SimulatedDevice, send: (chunks: Uint8Array[]) => void, speed = 1): DeviceClock {
   const started = performance.now();
-  const now = () => performance.now() - started;
+  const now = () => (performance.now() - started) * speed;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const schedule = () => {
@@ -27,7 +27,7 @@ export function deviceClock(device: SimulatedDevice, send: (chunks: Uint8Array[]
     timer = setTimeout(() => {
       send(device.tick(now()));
       schedule();
-    }, Math.max(5, Math.min(200, device.wakeAt - now())));
+    }, Math.max(5, Math.min(200, (device.wakeAt - now()) / speed)));
   };
   return {
     now,

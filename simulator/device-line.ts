@@ -11,10 +11,14 @@ import type { SerialPort } from '../firmware/platform/node/runtime.js';
 export interface DeviceOnLine {
   readonly port: SerialPort;
   readonly device: SimulatedDevice;
+  /** Something done at the device (a local change, a swap) at its time now; what it says goes on the line. */
+  act(fn: (device: SimulatedDevice, now: number) => Uint8Array[]): void;
+  /** The line's faults in both directions, changeable while it runs (serial noise). */
+  faults(f: LineFaults): void;
   stop(): void;
 }
 
-export function simulatedDeviceOnLine(opts: { kind: DeviceKind; serial: string; seed: number; faults: LineFaults }): DeviceOnLine {
+export function simulatedDeviceOnLine(opts: { kind: DeviceKind; serial: string; seed: number; faults: LineFaults; speed?: number }): DeviceOnLine {
   const device = createSimulatedDevice({ kind: opts.kind, serial: opts.serial, seed: opts.seed });
   const toDevice = createLine(opts.faults, opts.seed + 11);
   const toGateway = createLine(opts.faults, opts.seed + 12);
@@ -24,7 +28,7 @@ export function simulatedDeviceOnLine(opts: { kind: DeviceKind; serial: string; 
       const arrived = toGateway.pass(c);
       if (arrived.length > 0) setImmediate(() => !clock.stopped && listener?.(arrived));
     }
-  });
+  }, opts.speed);
   setImmediate(() => clock.start());
   return {
     device,
@@ -38,6 +42,11 @@ export function simulatedDeviceOnLine(opts: { kind: DeviceKind; serial: string; 
       onData(l) {
         listener = l;
       },
+    },
+    act: (fn) => clock.send(fn(device, clock.now())),
+    faults(f) {
+      toDevice.faults = f;
+      toGateway.faults = f;
     },
     stop: () => clock.stop(),
   };

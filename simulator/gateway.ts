@@ -41,6 +41,14 @@ export interface SimulatedGatewayOptions {
   readonly config?: Partial<GatewayConfig>;
   readonly firmware?: string;
   readonly onEffect?: (e: GatewayEffect) => void;
+  /** The device already at this bed (a gateway restarting after a power cut finds its device running). */
+  readonly device?: DeviceOnLine;
+  /** Compressed time: the gateway's and device's clocks run this many times faster (1: real time). */
+  readonly speed?: number;
+  /** Unix ms from the gateway's trusted clock (SNTP); the machine's clock by default. */
+  readonly trustedClock?: () => number | undefined;
+  /** The core threw (a power cut in the flash emulator): the gateway is dead. */
+  readonly onFault?: (e: unknown) => void;
 }
 
 export interface SimulatedGateway {
@@ -56,7 +64,7 @@ export function startSimulatedGateway(o: SimulatedGatewayOptions): SimulatedGate
   if (o.dataDir !== undefined) mkdirSync(o.dataDir, { recursive: true });
   const flash = o.flash ?? (o.dataDir !== undefined ? new FileFlash(join(o.dataDir, 'vitals.flash'), PARTITION_SECTORS) : new NorFlash({ sectors: 24 }));
   const store = o.store ?? (o.dataDir !== undefined ? new FileStore(join(o.dataDir, 'store.json')) : new MemoryStore());
-  const device = simulatedDeviceOnLine({ kind: o.kind, serial: o.serial ?? `${o.kind.toUpperCase()}-${o.id}`, seed: o.seed ?? 7, faults: o.faults ?? { loss: 0, corrupt: 0, duplicate: 0 } });
+  const device = o.device ?? simulatedDeviceOnLine({ kind: o.kind, serial: o.serial ?? `${o.kind.toUpperCase()}-${o.id}`, seed: o.seed ?? 7, faults: o.faults ?? { loss: 0, corrupt: 0, duplicate: 0 }, speed: o.speed });
   const gw = startNodeGateway({
     config: { site: o.site, gateway: o.id, firmware: o.firmware ?? '0.2.0', rootKey: o.rootKey, profiles: PROFILES, ...o.config },
     ports: { flash, store, verify: ed25519Verify, random: (n) => new Uint8Array(randomBytes(n)) },
@@ -65,6 +73,9 @@ export function startSimulatedGateway(o: SimulatedGatewayOptions): SimulatedGate
     ...(o.password === undefined ? {} : { password: o.password }),
     serial: device.port,
     ...(o.onEffect === undefined ? {} : { onEffect: o.onEffect }),
+    ...(o.speed === undefined ? {} : { speed: o.speed }),
+    ...(o.trustedClock === undefined ? {} : { trustedClock: o.trustedClock }),
+    ...(o.onFault === undefined ? {} : { onFault: o.onFault }),
   });
   return {
     id: o.id,

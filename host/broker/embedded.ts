@@ -21,6 +21,8 @@ export interface EmbeddedBrokerOptions {
   readonly passwdFile: string;
   /** An mqtts listener with client certificates: the CN names the gateway. */
   readonly tls?: { readonly port: number; readonly key: string; readonly cert: string; readonly ca: string };
+  /** A logged-in client broke the ACL or a payload bound: who (a gateway id, or `host`) and what. */
+  readonly onViolation?: (who: string, code: 'acl-denied-publish' | 'acl-denied-subscribe' | 'oversized-payload', what: string) => void;
 }
 
 export interface BrokerStats {
@@ -69,6 +71,8 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
+const nameOf = (who: Identity): string => (who.kind === 'host' ? 'host' : who.id);
+
 export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const identities = new WeakMap<Client, Identity>();
   const passwd = cachedPasswd(opts.passwdFile);
@@ -109,11 +113,13 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       const who = identities.get(client);
       if (who === undefined || !mayPublish(who, opts.site, packet.topic)) {
         stats.deniedPublishes++;
+        if (who !== undefined) opts.onViolation?.(nameOf(who), 'acl-denied-publish', `published on ${packet.topic.slice(0, 200)}, which it may not`);
         return callback(new Error(`publish to ${packet.topic} denied`));
       }
       const max = maxPayloadBytes(packet.topic);
       if (max === undefined || packet.payload.length > max) {
         stats.oversizedPayloads++;
+        if (who.kind === 'gateway') opts.onViolation?.(who.id, 'oversized-payload', `a ${packet.payload.length}-byte payload on ${packet.topic.slice(0, 200)}; at most ${max ?? 0}`);
         return callback(new Error(`a ${packet.payload.length}-byte payload on ${packet.topic}; at most ${max ?? 0}`));
       }
       callback(null);
@@ -122,6 +128,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       const who = identities.get(client);
       if (who === undefined || !maySubscribe(who, opts.site, sub.topic)) {
         stats.deniedSubscribes++;
+        if (who !== undefined) opts.onViolation?.(nameOf(who), 'acl-denied-subscribe', `subscribed to ${sub.topic.slice(0, 200)}, which it may not`);
         return callback(null, null); // SUBACK failure (0x80) for this filter
       }
       callback(null, sub);

@@ -22,7 +22,7 @@ import { missingRuntime, missingToolchain, toolPath } from '../../cli/firmware/t
 import type { Host } from '../../host/service.js';
 import type { SitePaths } from '../../host/site.js';
 import { apiClient } from '../support/api.js';
-import { startMqttProxy, type MqttProxy } from '../support/mqtt-proxy.js';
+import { startMqttProxy, type MqttProxy } from '../../simulator/net-proxy.js';
 import { makeSite, PASSPHRASES, PASSWORD, provision, removeSite, sleep, startSiteHost, storedSeqs, until } from '../support/ward.js';
 
 const bin = fileURLToPath(new URL('../../bin/vigil.mjs', import.meta.url));

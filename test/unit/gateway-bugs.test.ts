@@ -132,3 +132,24 @@ describe('gateway bugs (issue 11), default settings', () => {
     expect(worst / json, `${worst} bytes on the wire against ${json} of JSON`).toBeLessThanOrEqual(0.25);
   });
 });
+
+describe('gateway bugs found by the ward simulator (issue 14)', () => {
+  it('a device that says hello again (another device swapped in, or the same one re-announcing) loses none of the samples already taken', () => {
+    const r = rig();
+    r.feed(r.gw.handle({ type: 'boot' }, 0), r.gw.handle({ type: 'network', up: true }, 0));
+    comeOnline(r);
+    r.fromDevice(hello);
+    deviceRuns(r, 3000); // three samples in the batch being filled
+    r.fromDevice(encodeMessage({ k: 'hello', kind: 'monitor', model: 'generic-monitor-v1', serial: 'MON-0002' }));
+    deviceRuns(r, 12_000);
+    r.run(20_000);
+    const rows = r
+      .published('vitals')
+      .map((p) => parseVitals(p.payload))
+      .map((v) => (v.ok ? decodeBatch(v.value.body) : undefined))
+      .map((b) => (b?.ok ? { serial: b.value.serial, n: b.value.columns[0]!.values.length } : undefined));
+    expect(rows.filter((x) => x?.serial === 'MON-0001').reduce((a, x) => a + x!.n, 0), 'samples of the first device').toBe(3);
+    expect(rows.reduce((a, x) => a + (x?.n ?? 0), 0), 'every sample taken').toBe(12);
+    expect(r.gw.stats.samplesTaken).toBe(r.gw.stats.samplesLogged);
+  });
+});

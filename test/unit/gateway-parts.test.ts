@@ -19,7 +19,7 @@ import { MemoryStore } from '../../firmware/platform/node/store.js';
 import { claims, GATEWAY, keys, NOW, profile, SERIAL, trustList } from '../portable/command-cases.js';
 
 const SITE = 'ward-7';
-const stats = (): GatewayStats => ({ published: 0, historySent: 0, eventsDropped: 0, deviceFrames: 0, deviceAnomalies: 0, commands: 0 });
+const stats = (): GatewayStats => ({ published: 0, historySent: 0, eventsDropped: 0, deviceFrames: 0, deviceAnomalies: 0, commands: 0, samplesTaken: 0, samplesLogged: 0 });
 const counting = (start: number) => {
   let k = start;
   return (n: number) => Uint8Array.from({ length: n }, () => k++ & 0xff);

@@ -36,7 +36,9 @@ export interface LinkConfig {
 export type LinkEffect =
   | { readonly type: 'write'; readonly bytes: Uint8Array }
   | { readonly type: 'deliver'; readonly payload: Uint8Array }
-  | { readonly type: 'failed'; readonly detail: string };
+  | { readonly type: 'failed'; readonly detail: string }
+  /** The peer answered RST: it restarted (a gateway after a power cut). A device says hello again. */
+  | { readonly type: 'peer-restarted' };
 
 export interface LinkStats {
   framesSent: number;
@@ -175,7 +177,7 @@ function createSender(config: LinkConfig, stats: LinkStats) {
       synced = false;
       inFlight.bytes = dataFrame(inFlight.seq, inFlight.payload);
       inFlight.due = now + retransmitMs;
-      out.push({ type: 'write', bytes: inFlight.bytes });
+      out.push({ type: 'write', bytes: inFlight.bytes }, { type: 'peer-restarted' });
     },
     tick(now: number, out: LinkEffect[]): void {
       if (inFlight === undefined || now < inFlight.due) return;

@@ -1,7 +1,8 @@
 /**
  * Messages on the device link (payloads of link frames), CBOR under Vigil's profile.
  * Device → gateway: hello (identity), obs (observations, device-native names), settings (present
- * settings, and the read-back of a set when `id` is given). Gateway → device: set, get.
+ * settings, and the read-back of a set when `id` is given), alarm (the device's own alarm condition
+ * starting or ending: occlusion, air in line, high pressure, disconnection…). Gateway → device: set, get.
  * docs/device-link.md gives the CDDL.
  */
 import { decode, encode, type CborValue } from '../cbor/index.js';
@@ -13,7 +14,11 @@ export type DeviceMessage =
   | { readonly k: 'obs'; readonly values: ReadonlyMap<string, number | null> }
   | { readonly k: 'settings'; readonly id: number | undefined; readonly values: ReadonlyMap<string, SettingValue> }
   | { readonly k: 'set'; readonly id: number; readonly values: ReadonlyMap<string, SettingValue> }
-  | { readonly k: 'get' };
+  | { readonly k: 'get' }
+  | { readonly k: 'alarm'; readonly code: string; readonly on: boolean };
+
+/** A device alarm's code: lower-case words joined by '-', at most 32 characters. */
+const ALARM_CODE = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 
 export function encodeMessage(m: DeviceMessage): Uint8Array {
   const map = new Map<string, CborValue>([['k', m.k]]);
@@ -24,6 +29,9 @@ export function encodeMessage(m: DeviceMessage): Uint8Array {
   } else if (m.k === 'obs' || m.k === 'settings' || m.k === 'set') {
     map.set('v', new Map<string, CborValue>(m.values));
     if ((m.k === 'settings' || m.k === 'set') && m.id !== undefined) map.set('id', m.id);
+  } else if (m.k === 'alarm') {
+    map.set('code', m.code);
+    map.set('on', m.on);
   }
   return encode(map);
 }
@@ -35,6 +43,12 @@ export function decodeMessage(bytes: Uint8Array): DeviceMessage | undefined {
   const m = r.value;
   const k = m.get('k');
   if (k === 'get') return m.size === 1 ? { k } : undefined;
+  if (k === 'alarm') {
+    const code = m.get('code');
+    const on = m.get('on');
+    if (m.size !== 3 || typeof code !== 'string' || code.length > 32 || !ALARM_CODE.test(code) || typeof on !== 'boolean') return undefined;
+    return { k, code, on };
+  }
   if (k === 'hello') {
     const kind = m.get('kind');
     const model = m.get('model');

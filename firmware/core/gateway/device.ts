@@ -107,6 +107,9 @@ export function createDeviceSide(deps: {
       deps.observed(row, now);
     } else if (m.k === 'settings') {
       deps.settings(out, now, m.id, m.values);
+    } else if (m.k === 'alarm') {
+      // the device's own alarm, passed on as it is: the device sounds it at the bed; the station sees it
+      deps.events.emit(out, now, 'clinical', 'device-alarm', m.on ? 'high' : 'info', [['alarm', m.code], ['on', m.on]]);
     } else {
       deps.stats.deviceAnomalies++;
       deps.events.emit(out, now, 'security', 'device-traffic-anomaly', 'low', [['kind', m.k as CborValue]]);

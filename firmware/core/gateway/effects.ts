@@ -45,6 +45,9 @@ export interface GatewayStats {
   deviceFrames: number;
   deviceAnomalies: number;
   commands: number;
+  /** Device reports taken into a batch, and those in batches the log has stored (append returned). */
+  samplesTaken: number;
+  samplesLogged: number;
 }
 
 /** The gateway's time: Unix ms once SNTP has spoken, monotonic ms since boot before. */

@@ -39,7 +39,7 @@ const DRAIN_BATCH = 8;
 export function createGateway(config: GatewayConfig, ports: GatewayPorts): Gateway {
   const bootId = ports.random(16);
   const log = openLog(ports.flash, bootId);
-  const stats: GatewayStats = { published: 0, historySent: 0, eventsDropped: 0, deviceFrames: 0, deviceAnomalies: 0, commands: 0 };
+  const stats: GatewayStats = { published: 0, historySent: 0, eventsDropped: 0, deviceFrames: 0, deviceAnomalies: 0, commands: 0, samplesTaken: 0, samplesLogged: 0 };
   const t = (ch: Channel) => topic(config.site, config.gateway, ch);
   const time = createTimeSource();
   const publish: Parameters<typeof createVitalsPipeline>[0]['publish'] = (out, p) => session.publish(out, p);
@@ -72,8 +72,8 @@ export function createGateway(config: GatewayConfig, ports: GatewayPorts): Gatew
     profiles: config.profiles,
     stats,
     events,
-    identified(_out, _now, who) {
-      vitals.device(who.serial, who.driver.mdcs, who.driver.sampleMs);
+    identified(out, now, who) {
+      vitals.device(out, now, isLive(session.session.mode), who.serial, who.driver.mdcs, who.driver.sampleMs);
       commands.device(who.serial, who.profile);
       session.birthDue();
     },

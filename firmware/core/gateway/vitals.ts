@@ -29,8 +29,11 @@ export interface VitalsOptions {
 
 export interface VitalsPipeline {
   readonly log: VitalsLog;
-  /** A device was identified: a new batcher for its metrics. */
-  device(serial: string, mdcs: readonly number[], sampleMs: number): void;
+  /**
+   * A device was identified: a new batcher for its metrics. The batch of the device identified before
+   * (another device swapped in, or the same one saying hello again) is stored first, under its serial.
+   */
+  device(out: GatewayEffect[], now: number, live: boolean, serial: string, mdcs: readonly number[], sampleMs: number): void;
   add(row: ReadonlyMap<number, number | null>, now: number): void;
   start(now: number): void;
   /** The session became live: the batch being collected goes out now; the backlog is sent again from its oldest record. */
@@ -72,6 +75,7 @@ export function createVitalsPipeline(deps: {
       deps.events.emit(out, now, 'technical', 'batch-too-large', 'medium', [['bytes', body.length]]);
       return;
     }
+    deps.stats.samplesLogged += b.columns[0]?.values.length ?? 0;
     if (live) deps.publish(out, { topic: deps.topics.vitals, payload: encodeVitals({ bootId: log.bootId, seq: r.seq, body }), qos: 1, retain: false });
   }
 
@@ -96,12 +100,15 @@ export function createVitalsPipeline(deps: {
 
   return {
     log,
-    device(s, mdcs, sampleMs) {
+    device(out, now, live, s, mdcs, sampleMs) {
+      flush(out, now, live);
       serial = s;
       batcher = createBatcher(mdcs, sampleMs, 3600);
     },
     add(row, now) {
-      batcher?.add(row, now);
+      if (batcher === undefined) return;
+      batcher.add(row, now);
+      deps.stats.samplesTaken++;
     },
     start(now) {
       batchAt = now + o.batchMs;

@@ -21,6 +21,16 @@ export interface NodeGatewayOptions {
   /** Unix ms from a trusted clock (SNTP); the host machine's clock by default. */
   readonly trustedClock?: () => number | undefined;
   readonly onEffect?: (e: GatewayEffect) => void;
+  /**
+   * How fast the gateway's clock runs against the machine's (the simulator's compressed time: 60 makes
+   * an hour pass in a minute). 1 by default.
+   */
+  readonly speed?: number;
+  /**
+   * The core threw (the simulator's power cut: the flash emulator throws at the cut): the gateway is
+   * dead from then on, as a box without power. Without it, the error is thrown.
+   */
+  readonly onFault?: (e: unknown) => void;
 }
 
 export interface NodeGateway {
@@ -28,12 +38,15 @@ export interface NodeGateway {
   /** Simulates the network going down or up (the core sees it as the Wi-Fi link). */
   network(up: boolean): void;
   stop(): Promise<void>;
+  /** Power gone: the gateway stops at once, its connection dropped without a DISCONNECT (the broker sends its will). */
+  kill(): void;
 }
 
 export function startNodeGateway(opts: NodeGatewayOptions): NodeGateway {
   const core = createGateway(opts.config, opts.ports);
   const started = performance.now();
-  const now = () => performance.now() - started;
+  const speed = opts.speed ?? 1;
+  const now = () => (performance.now() - started) * speed;
   let client: MqttClient | undefined;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -62,7 +75,7 @@ export function startNodeGateway(opts: NodeGatewayOptions): NodeGateway {
           break; // no LED or buzzer on Node; the effect is visible to onEffect
         case 'wake':
           if (timer !== undefined) clearTimeout(timer);
-          if (!stopped) timer = setTimeout(() => feed({ type: 'tick' }), Math.max(0, e.at - now()));
+          if (!stopped) timer = setTimeout(() => feed({ type: 'tick' }), Math.max(0, (e.at - now()) / speed));
           break;
       }
     }
@@ -70,7 +83,26 @@ export function startNodeGateway(opts: NodeGatewayOptions): NodeGateway {
 
   function feed(ev: GatewayEvent): void {
     if (stopped) return;
-    run(core.handle(ev, now()));
+    let effects: GatewayEffect[];
+    try {
+      effects = core.handle(ev, now());
+    } catch (e) {
+      if (opts.onFault === undefined) throw e;
+      kill();
+      opts.onFault(e);
+      return;
+    }
+    run(effects);
+  }
+
+  function kill(): void {
+    stopped = true;
+    if (timer !== undefined) clearTimeout(timer);
+    const c = client;
+    client = undefined;
+    c?.removeAllListeners('close');
+    c?.stream?.destroy(); // no DISCONNECT: to the broker, a box that lost power
+    c?.end(true);
   }
 
   function connect(clientId: string, will: { topic: string; payload: Uint8Array; qos: 0 | 1; retain: boolean }): void {
@@ -108,6 +140,7 @@ export function startNodeGateway(opts: NodeGatewayOptions): NodeGateway {
   return {
     core,
     network: (up) => feed({ type: 'network', up }),
+    kill,
     async stop() {
       stopped = true;
       if (timer !== undefined) clearTimeout(timer);

@@ -1,9 +1,11 @@
 /**
  * A TCP proxy between a gateway and its broker, standing in for the network: `cut()` drops every
- * connection and refuses new ones (an outage), `restore()` lets them through again. It reads the
- * broker-to-gateway MQTT stream only to keep each PUBLISH packet it carried (an eavesdropper's
- * capture), and `inject()` writes captured bytes to the gateway as if the broker sent them (a replay
- * on the wire). MQTT framing only: fixed header, remaining length, topic.
+ * connection and refuses new ones (an outage with resets), `cut({silent: true})` stops every byte
+ * both ways without a reset (a dead switch: only keepalives find it), `restore()` lets them through
+ * again. It reads the broker-to-gateway MQTT stream only to keep the PUBLISH packets it carried (an
+ * eavesdropper's capture: the last `keep` of them, on topics `capture` accepts), and `inject()` writes
+ * bytes to the gateway as if the broker sent them (a replay, or a forgery, on the wire). MQTT framing
+ * only: fixed header, remaining length, topic.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
@@ -16,8 +18,10 @@ export interface CapturedPublish {
 export interface MqttProxy {
   readonly port: number;
   readonly captured: CapturedPublish[];
-  cut(): void;
+  cut(how?: { silent?: boolean }): void;
   restore(): void;
+  /** Whether the network is cut now. */
+  readonly down: boolean;
   /** Writes bytes to every connected gateway. */
   inject(packet: Buffer): number;
   close(): Promise<void>;
@@ -54,12 +58,46 @@ function publishTopic(packet: Buffer): string | undefined {
   return packet.subarray(i + 2, i + 2 + n).toString('utf8');
 }
 
-export async function startMqttProxy(target: { host: string; port: number }): Promise<MqttProxy> {
+/** The application payload of a PUBLISH packet (QoS 0 or 1). */
+export function publishPayload(packet: Buffer): Buffer {
+  let i = 1;
+  while (packet[i]! & 0x80) i++;
+  i++;
+  const n = packet.readUInt16BE(i);
+  const qos = (packet[0]! >> 1) & 3;
+  return packet.subarray(i + 2 + n + (qos > 0 ? 2 : 0));
+}
+
+/** An MQTT 3.1.1 PUBLISH packet at QoS 0, as a broker would send it. */
+export function publishPacket(topic: string, payload: Uint8Array): Buffer {
+  const t = Buffer.from(topic, 'utf8');
+  let remaining = 2 + t.length + payload.length;
+  const length: number[] = [];
+  do {
+    let byte = remaining % 128;
+    remaining = Math.floor(remaining / 128);
+    if (remaining > 0) byte |= 0x80;
+    length.push(byte);
+  } while (remaining > 0);
+  const head = Buffer.alloc(2);
+  head.writeUInt16BE(t.length);
+  return Buffer.concat([Buffer.from([0x30, ...length]), head, t, Buffer.from(payload)]);
+}
+
+export interface ProxyOptions {
+  /** Which captured topics to keep (all by default). */
+  readonly capture?: (topic: string) => boolean;
+  /** How many captured packets to keep, newest last (all by default). */
+  readonly keep?: number;
+}
+
+export async function startMqttProxy(target: { host: string; port: number }, options: ProxyOptions = {}): Promise<MqttProxy> {
   const pairs = new Set<{ client: Socket; upstream: Socket }>();
   const captured: CapturedPublish[] = [];
   let down = false;
+  let silent = false;
   const server: Server = createServer((client) => {
-    if (down) {
+    if (down && !silent) {
       client.destroy();
       return;
     }
@@ -67,6 +105,11 @@ export async function startMqttProxy(target: { host: string; port: number }): Pr
     const pair = { client, upstream };
     pairs.add(pair);
     let pending = Buffer.alloc(0);
+    if (silent) {
+      // a silent partition: like TCP across a dead switch, nothing moves and nothing is reset
+      client.pause();
+      upstream.pause();
+    }
     client.pipe(upstream);
     upstream.on('data', (chunk: Buffer) => {
       client.write(chunk);
@@ -74,7 +117,9 @@ export async function startMqttProxy(target: { host: string; port: number }): Pr
       pending = Buffer.from(rest);
       for (const p of whole) {
         const topic = publishTopic(p);
-        if (topic !== undefined) captured.push({ topic, packet: Buffer.from(p) });
+        if (topic === undefined || (options.capture !== undefined && !options.capture(topic))) continue;
+        captured.push({ topic, packet: Buffer.from(p) });
+        if (options.keep !== undefined && captured.length > options.keep) captured.shift();
       }
     });
     const end = () => {
@@ -91,8 +136,17 @@ export async function startMqttProxy(target: { host: string; port: number }): Pr
   return {
     port: address.port,
     captured,
-    cut() {
+    cut(how = {}) {
       down = true;
+      silent = how.silent === true;
+      if (silent) {
+        // connections stay open and nothing crosses them, until keepalives give up or restore()
+        for (const p of pairs) {
+          p.client.pause();
+          p.upstream.pause();
+        }
+        return;
+      }
       for (const p of pairs) {
         p.client.destroy();
         p.upstream.destroy();
@@ -101,6 +155,16 @@ export async function startMqttProxy(target: { host: string; port: number }): Pr
     },
     restore() {
       down = false;
+      if (silent) {
+        for (const p of pairs) {
+          p.client.resume();
+          p.upstream.resume();
+        }
+      }
+      silent = false;
+    },
+    get down() {
+      return down;
     },
     inject(packet) {
       for (const p of pairs) p.client.write(packet);

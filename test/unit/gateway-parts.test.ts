@@ -115,7 +115,7 @@ describe('the vitals pipeline alone', () => {
       events: createEventChannel({ topic: topic(SITE, GATEWAY, 'event'), bootId: log.bootId, time, stats: s, connected: () => connected.on }),
       publish: (out, p) => connected.on && (out.push({ type: 'publish', ...p }), true),
     });
-    pipeline.device('MON-1', [147842], 1000);
+    pipeline.device([], 0, connected.on, 'MON-1', [147842], 1000);
     pipeline.start(0);
     return { log, pipeline };
   }

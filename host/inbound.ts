@@ -115,7 +115,7 @@ export function createInbound(d: InboundDeps): Inbound {
         case 'vitals':
         case 'history': {
           const bad = d.ingest.receive(gateway, tp.channel, payload);
-          if (bad !== undefined) d.refusals.refuse(gateway, tp.channel, bad.error);
+          if (bad !== undefined) d.refusals.refuse(gateway, tp.channel, bad.error, bad.alarmed !== true);
           return;
         }
         case 'state':

@@ -77,7 +77,8 @@ export interface IngestStats {
   bootFlood: number;
 }
 
-export type Refusal = { readonly ok: false; readonly error: string };
+/** `alarmed`: the refusal has its own alarm (a boot-id flood), so it raises no generic one. */
+export type Refusal = { readonly ok: false; readonly error: string; readonly alarmed?: true };
 
 /** A record as the host takes it: its identity, and the batch (with its stored bytes) or a drop report. */
 export type ParsedRecord =
@@ -287,7 +288,7 @@ export class Ingest {
         this.hooks.bootFlood?.(gateway, w.times.length + fresh.size);
       }
       this.newBoots.set(gateway, w);
-      return { ok: false, error: `more than ${this.newBootsPerHour} new boot ids from ${gateway} in an hour: refused (a gateway boots a few times a day)` };
+      return { ok: false, error: `more than ${this.newBootsPerHour} new boot ids from ${gateway} in an hour: refused (a gateway boots a few times a day)`, alarmed: true };
     }
     for (const k of fresh) {
       w.times.push(t);

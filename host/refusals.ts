@@ -29,7 +29,8 @@ export class Refusals {
     this.insert = db.prepare("INSERT INTO events (gateway, class, code, priority, detail, received) VALUES (?, 'technical', 'host-refused-payload', 'low', ?, ?)");
   }
 
-  refuse(gateway: string, channel: string, error: string): void {
+  /** `alarm`: false when the cause has an alarm of its own. */
+  refuse(gateway: string, channel: string, error: string, alarm = true): void {
     this.counters.refused[channel] = (this.counters.refused[channel] ?? 0) + 1;
     const key = `${gateway}/${channel}`;
     const t = this.now();
@@ -37,7 +38,7 @@ export class Refusals {
     if ((this.lastStored.get(key) ?? -Infinity) + ERROR_EVENT_EVERY_MS > t) return; // counted; one stored event per 10 s is enough
     this.lastStored.set(key, t);
     this.counters.errorEvents++;
-    this.alarm?.(gateway, channel, error);
+    if (alarm) this.alarm?.(gateway, channel, error);
     if (this.storage !== undefined && !this.storage.mayTry()) return; // counted; not worth a wait on a failing disk
     try {
       this.insert.run(gateway, JSON.stringify({ channel, error: error.slice(0, 500) }), t);

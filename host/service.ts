@@ -73,16 +73,12 @@ export async function startHost(o: HostOptions): Promise<Host> {
   const alarms = new Alarms(db, audit, (alarm, change) => emit({ type: 'alarm', change, alarm }), { escalateAfterMs: o.escalateAfterMs });
   const gateways = new Gateways(db, audit, alarms, counters, emit, now);
   const storage = new Storage(now, log, emit, (from, to, error) => raiseStorageFailed(alarms, now(), from, to, error));
-  const refusals = new Refusals(db, counters, emit, now, storage, (gateway, channel, error) =>
-    guarded(storage, 'alarm', () => alarms.raise(now(), gateway, 'security', 'payload-refused', 'medium', `${gateway}: the host refused its ${channel} message`, { channel, error: error.slice(0, 200) })),
-  );
-  // a logged-in client that breaks the ACL or a payload bound is a compromised or cloned box: one alarm per box
-  const violation = (who: string, code: string, what: string) =>
-    guarded(storage, 'alarm', () => alarms.raise(now(), who, 'security', code, 'high', `${who}: ${what}`, { what }));
+  const watch = securityAlarms(alarms, storage, now);
+  const refusals = new Refusals(db, counters, emit, now, storage, watch.refused);
 
   let started: Awaited<ReturnType<typeof brokerFor>>;
   try {
-    started = await brokerFor(o, violation);
+    started = await brokerFor(o, watch.violation);
   } catch (e) {
     db.close();
     throw e;
@@ -248,6 +244,18 @@ function guarded(storage: Storage, what: string, fn: () => void): void {
     if (!isStorageError(e)) throw e;
     storage.failed(what, e);
   }
+}
+
+/**
+ * Alarms for what a gateway's identity did wrong: a payload the host refused, and (embedded broker) a
+ * logged-in client breaking the ACL or a payload bound, the sign of a compromised or cloned box.
+ */
+function securityAlarms(alarms: Alarms, storage: Storage, now: () => number) {
+  return {
+    refused: (gateway: string, channel: string, error: string) =>
+      guarded(storage, 'alarm', () => alarms.raise(now(), gateway, 'security', 'payload-refused', 'medium', `${gateway}: the host refused its ${channel} message`, { channel, error: error.slice(0, 200) })),
+    violation: (who: string, code: string, what: string) => guarded(storage, 'alarm', () => alarms.raise(now(), who, 'security', code, 'high', `${who}: ${what}`, { what })),
+  };
 }
 
 /** Storage works again: one technical alarm for the outage, the newest. */

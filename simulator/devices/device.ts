@@ -7,7 +7,7 @@
 import type { SettingValue } from '../../firmware/core/command/claims.js';
 import type { DeviceKind } from '../../firmware/core/command/profile.js';
 import { DRIVERS } from '../../firmware/core/device/drivers.js';
-import { createLink, type Link, type LinkEffect } from '../../firmware/core/device/link.js';
+import { createLink, type Link, type LinkConfig, type LinkEffect } from '../../firmware/core/device/link.js';
 import { decodeMessage, encodeMessage, type DeviceMessage } from '../../firmware/core/device/messages.js';
 import { mulberry32 } from '../line.js';
 import { createPhysiology } from './physiology.js';
@@ -44,10 +44,10 @@ export interface SimulatedDevice {
   readonly link: Link;
 }
 
-export function createSimulatedDevice(opts: { kind: DeviceKind; serial: string; model?: string; seed: number; record?: boolean }): SimulatedDevice {
+export function createSimulatedDevice(opts: { kind: DeviceKind; serial: string; model?: string; seed: number; record?: boolean; link?: LinkConfig }): SimulatedDevice {
   const driver = DRIVERS[opts.kind];
   const random = mulberry32(opts.seed);
-  const link = createLink({ session: Math.floor(random() * 256) });
+  const link = createLink({ ...opts.link, session: Math.floor(random() * 256) });
   const settings = new Map<string, SettingValue>(Object.entries(INITIAL_SETTINGS[opts.kind]));
   const sent: DeviceMessage[] = [];
   const counts = { samples: 0, applied: 0, alarms: 0 };

@@ -67,6 +67,7 @@ function monitor(random: () => number): Physiology {
   let spo2 = spo2Base;
   let hr = hrBase;
   let sys = sysBase;
+  let etco2 = 38;
   return {
     next() {
       t++;
@@ -94,7 +95,9 @@ function monitor(random: () => number): Physiology {
       hr = clamp(hr + clamp(hrTarget - hr, -6, 6) + gauss(random) * 1.2, 35, 180);
       const breathing = apnoea === 0;
       const rr = breathing ? clamp(rrBase + gauss(random) * 1.2 + (pull > 4 ? 3 : 0), 6, 40) : 0;
-      const etco2 = breathing ? clamp(38 + gauss(random) * 1.5, 25, 55) : 0;
+      // the capnogram flattens within a few seconds of the last breath and comes back as quickly
+      const etco2Target = breathing ? clamp(38 + gauss(random) * 1.5, 25, 50) : 0;
+      etco2 = clamp(etco2 + clamp(etco2Target - etco2, -20, 20), 0, 50);
       if (apnoeaLength > 0 && apnoea >= apnoeaLength) {
         apnoea = 0; // a recovery breath
         apnoeaLength = 0;

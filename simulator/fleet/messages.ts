@@ -59,6 +59,8 @@ export interface BedReport {
   /** Samples in batches the gateway's log stored (append returned), over all its boots. */
   readonly logged: number;
   readonly powerCuts: number;
+  /** Messages the device's link gave up on (no ack after every resend) or could not queue. */
+  readonly linkDropped: number;
   /** Most flash in use by records the host had not yet committed (bytes), and the log's size. */
   readonly maxBacklog: number;
   readonly capacity: number;

@@ -47,6 +47,8 @@ export interface BedLine {
   /** Made while the gateway was off, or held only in its RAM when the power went. */
   readonly lostToPowerCuts: number;
   readonly powerCuts: number;
+  /** Device messages the serial link gave up on or could not queue. */
+  readonly linkDropped: number;
   readonly maxBacklogKb: number;
   readonly drainSeconds: number | null;
   readonly applied: number;
@@ -143,6 +145,7 @@ export function buildReport(r: ReportInput): SimReport {
         lost: Math.max(0, b.logged - stored),
         lostToPowerCuts: b.powerCuts > 0 ? Math.max(0, b.produced - Math.max(stored, b.logged)) : 0,
         powerCuts: b.powerCuts,
+        linkDropped: b.linkDropped,
         maxBacklogKb: Math.round(b.maxBacklog / 102.4) / 10,
         drainSeconds: b.drains.length === 0 ? null : Math.max(...b.drains) / 1000,
         applied: b.applied,
@@ -158,7 +161,7 @@ export function buildReport(r: ReportInput): SimReport {
   check('nothing invented: the host holds no sample a gateway did not take', beds.filter((b) => b.stored > b.taken).map((b) => `${b.id}: host holds ${b.stored}, the gateway took ${b.taken}`), 'every stored sample came from a device');
   check(
     'without a power cut, every sample a device made is at the host',
-    beds.filter((b) => b.powerCuts === 0 && b.stored !== b.produced).map((b) => `${b.id}: device made ${b.produced}, host holds ${b.stored}`),
+    beds.filter((b) => b.powerCuts === 0 && b.stored !== b.produced).map((b) => `${b.id}: device made ${b.produced}, the gateway took ${b.taken}, the host holds ${b.stored}; device messages the serial link gave up on: ${b.linkDropped}`),
     `${beds.filter((b) => b.powerCuts === 0).length} beds: made = stored`,
   );
   check(

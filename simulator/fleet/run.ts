@@ -34,6 +34,8 @@ export interface SimOptions {
   readonly dataDir?: string;
   /** A running host (its API) and broker, instead of starting one: the site's data directory must be given. */
   readonly external?: { readonly hostUrl: string; readonly brokerUrl: string };
+  /** The host's ports (0 or absent: free ones). */
+  readonly hostPorts?: { readonly broker: number; readonly http: number };
   /** The script that runs `vigil host` (a test passes a deliberately broken build). */
   readonly hostEntry?: string;
   readonly workers?: number;
@@ -46,7 +48,7 @@ export interface SimOptions {
   /** Ends the timeline early (Ctrl-C): the run still settles and reports. */
   readonly stop?: AbortSignal;
   /** Called once the ward runs: where the host and its API are, and the demo logins. */
-  readonly onReady?: (info: { hostUrl: string; brokerUrl: string; site: SimSite }) => void;
+  readonly onReady?: (info: { hostUrl: string; brokerUrl: string; site: SimSite; beds: number }) => void;
 }
 
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
@@ -180,7 +182,7 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
     let hostUrl: string;
     let brokerUrl: string;
     if (o.external === undefined) {
-      host = await startHostProcess(dir, { entry: o.hostEntry });
+      host = await startHostProcess(dir, { entry: o.hostEntry, brokerPort: o.hostPorts?.broker || undefined, httpPort: o.hostPorts?.http || undefined });
       hostUrl = host.httpUrl;
       brokerUrl = `mqtt://127.0.0.1:${host.brokerPort}`;
     } else {
@@ -254,7 +256,7 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
       }
       return all;
     };
-    o.onReady?.({ hostUrl, brokerUrl, site });
+    o.onReady?.({ hostUrl, brokerUrl, site, beds: ward });
     log(`${s.name}: ${ward} beds (${(['monitor', 'pump', 'ventilator'] as const).map((k) => `${kinds.filter((x) => x === k).length} ${k}s`).join(', ')}), ${fmtDuration(duration)} of ward time at ×${speed}, seed ${seed}; host ${hostUrl}, broker ${brokerUrl}, data in ${dir}`);
 
     // ---- the timeline ----
@@ -471,7 +473,7 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
       setTimeout(() => w.child.kill('SIGKILL'), 15_000).unref();
     })));
     await host?.stop('SIGTERM');
-    if (temp) rmSync(dir, { recursive: true, force: true });
+    if (temp) for (const d of [dir, `${dir}-audit`]) rmSync(d, { recursive: true, force: true }); // the audit key and checkpoints live beside the data
   }
 }
 

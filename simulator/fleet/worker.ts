@@ -139,6 +139,7 @@ function report(bed: Bed, latencies: boolean): BedReport {
     taken,
     logged,
     powerCuts: bed.powerCuts,
+    linkDropped: d.link.stats.failures + d.link.stats.queueFull,
     maxBacklog: bed.maxBacklog,
     capacity: core?.log.stats().capacity ?? 0,
     drains: bed.drains,

@@ -21,11 +21,11 @@ describe('the attack scenario', () => {
 
 describe('the power scenario', () => {
   it('power cuts mid-write, online, in an outage and during the drain: nothing a gateway stored is lost, the rest bounded and counted', async () => {
-    const report = await runSimulation({ scenario: loadScenario('power'), gateways: 6 });
+    const report = await runSimulation({ scenario: loadScenario('power') });
     const text = renderReport(report);
     expect(report.ok, text).toBe(true);
     expect(report.totals.lost).toBe(0);
-    // every bed lost power several times (beds 1–6 are named by 6 of the 8 cuts)
+    // every bed lost power several times (each is named by at least four of the eight cuts)
     for (const b of report.beds) expect(b.powerCuts, text).toBeGreaterThanOrEqual(4);
     // what a cut may cost is counted, not hidden: made = at host + not recorded
     for (const b of report.beds) expect(b.produced, text).toBe(b.stored + b.lostToPowerCuts);

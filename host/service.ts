@@ -202,7 +202,7 @@ function startTimers(everySecond: () => void, purge: () => void, log: (line: str
 
 function vitalsMessage(b: StoredBatch): StreamMessage {
   const columns = b.batch.columns.map((c) => ({ key: metricByMdc(c.mdc)?.key ?? String(c.mdc), mdc: c.mdc, unit: c.unit, dt: c.dt, values: [...c.values] }));
-  return { type: 'vitals', gateway: b.gateway, seq: b.seq, historical: b.historical, t0: b.batch.t0, clock: b.batch.clock, columns };
+  return { type: 'vitals', gateway: b.gateway, bootId: toHex(b.bootId), seq: b.seq, historical: b.historical, t0: b.batch.t0, clock: b.batch.clock, columns };
 }
 
 /** A gateway reported records its full buffer dropped: a technical alarm naming the lost ranges. */

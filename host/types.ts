@@ -16,7 +16,7 @@ export interface HostCounters {
 }
 
 export type StreamMessage =
-  | { type: 'vitals'; gateway: string; seq: number; historical: boolean; t0: number; clock: string; columns: Array<{ key: string; mdc: number; unit: string; dt: number; values: Array<number | null> }> }
+  | { type: 'vitals'; gateway: string; bootId: string; seq: number; historical: boolean; t0: number; clock: string; columns: Array<{ key: string; mdc: number; unit: string; dt: number; values: Array<number | null> }> }
   | { type: 'alarm'; change: string; alarm: Alarm }
   | { type: 'presence'; gateway: string; presence: Presence; mode: string | null }
   | { type: 'command'; command: CommandRow }

@@ -59,6 +59,8 @@ export interface BedReport {
   /** Samples in batches the gateway's log stored (append returned), over all its boots. */
   readonly logged: number;
   readonly powerCuts: number;
+  /** Every boot id the gateway ran under (hex): the host's batches of this run are theirs. */
+  readonly boots: readonly string[];
   /** Messages the device's link gave up on (no ack after every resend) or could not queue. */
   readonly linkDropped: number;
   /** Most flash in use by records the host had not yet committed (bytes), and the log's size. */
@@ -75,10 +77,10 @@ export interface BedReport {
   readonly securityEvents: readonly string[];
   readonly mode: string;
   readonly nonce: string | undefined;
-  /** Live vitals publish times (unix ms, fractional) by `seq`, for the latency figure. */
-  readonly published?: ReadonlyArray<readonly [number, number]>;
-  /** Whether the gateway is still busy: batches not yet flushed, a backlog not yet drained. */
-  readonly busy: boolean;
+  /** Live vitals publish times (unix ms, fractional) by `<boot id hex>/<seq>`, for the latency figure. */
+  readonly published?: ReadonlyArray<readonly [string, number]>;
+  /** Why the gateway is still busy (a batch not yet flushed, a backlog not yet drained…), or undefined. */
+  readonly busy: string | undefined;
 }
 
 export type FromWorker = (

@@ -105,6 +105,7 @@ export interface ReportInput {
   readonly duration: number;
   readonly realSeconds: number;
   readonly beds: readonly BedReport[];
+  /** Gateways still busy when the settle time ran out, each with why. */
   readonly busy: readonly string[];
   readonly stored: ReadonlyMap<string, number>;
   readonly duplicates: number;
@@ -176,7 +177,7 @@ export function buildReport(r: ReportInput): SimReport {
     `${sum(beds, 'powerCuts')} power cuts, ${sum(beds, 'lostToPowerCuts')} samples not recorded while gateways were off or in their RAM`,
   );
   if (cutSteps.length > 0) check('power cuts happened', sum(beds, 'powerCuts') === 0 ? ['no gateway lost power: the cuts were armed but no flash operation came'] : [], `${sum(beds, 'powerCuts')} cuts`);
-  check('the ward settled: every gateway flushed and drained its backlog', r.busy.map((id) => `${id} still busy`), 'all gateways online with empty backlogs');
+  check('the ward settled: every gateway flushed and drained its backlog', r.busy.map((why) => `${why} still busy`), 'all gateways online with empty backlogs');
   if (r.attacks.length > 0) {
     check('every attack blocked', r.attacks.filter((a) => !a.blocked).map((a) => `${a.attack} at bed ${a.bed}: ${a.evidence}`), `${r.attacks.length} of ${r.attacks.length}`);
     check('every attack raised an alarm at the station', r.attacks.filter((a) => !a.alarmed).map((a) => `${a.attack}: no ${a.alarm} alarm for ${a.gateway}`), `${r.attacks.length} of ${r.attacks.length}`);

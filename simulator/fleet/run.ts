@@ -126,8 +126,11 @@ function apiAs(base: () => string, username: string, password: string) {
   };
 }
 
-/** Every sample the host holds for a gateway: the rows of every stored batch, paged through the API. */
-async function storedSamples(api: ReturnType<typeof apiAs>, id: string): Promise<number> {
+/**
+ * Every sample the host holds for a gateway from this run (its boots: a kept data directory holds
+ * earlier runs too): the rows of every stored batch, paged through the API.
+ */
+async function storedSamples(api: ReturnType<typeof apiAs>, id: string, boots: ReadonlySet<string>): Promise<number> {
   let from = 0;
   let samples = 0;
   const seen = new Set<string>();
@@ -137,7 +140,7 @@ async function storedSamples(api: ReturnType<typeof apiAs>, id: string): Promise
     const page = r.json as Array<{ bootId: string; seq: number; t0: number; columns: Array<{ values: unknown[] }> }>;
     for (const b of page) {
       const key = `${b.bootId}/${b.seq}`;
-      if (seen.has(key)) continue; // pages overlap on the last t0
+      if (seen.has(key) || !boots.has(b.bootId.toLowerCase())) continue; // pages overlap on the last t0
       seen.add(key);
       samples += b.columns[0]?.values.length ?? 0;
     }
@@ -214,9 +217,9 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
       stream = ws;
       ws.on('open', () => station.push({ t: unixNow() - started, what: 'stream', detail: 'the station is connected to the host' }));
       ws.on('message', (data) => {
-        const m = JSON.parse(String(data)) as { type: string; gateway?: string; seq?: number; historical?: boolean; presence?: string; change?: string; alarm?: { gateway: string; code: string; priority: string; class: string; message: string } };
+        const m = JSON.parse(String(data)) as { type: string; gateway?: string; bootId?: string; seq?: number; historical?: boolean; presence?: string; change?: string; alarm?: { gateway: string; code: string; priority: string; class: string; message: string } };
         const t = unixNow() - started;
-        if (m.type === 'vitals' && m.historical === false) received.set(`${m.gateway}/${m.seq}`, unixNow());
+        if (m.type === 'vitals' && m.historical === false) received.set(`${m.gateway}/${m.bootId?.toLowerCase()}/${m.seq}`, unixNow());
         else if (m.type === 'presence') station.push({ t, what: 'presence', gateway: m.gateway, detail: m.presence ?? '' });
         else if (m.type === 'hello') for (const g of (m as { gateways?: Array<{ id: string; presence: string }> }).gateways ?? []) station.push({ t, what: 'presence', gateway: g.id, detail: g.presence });
         else if (m.type === 'alarm' && m.change === 'raised' && m.alarm !== undefined) station.push({ t, what: 'alarm', gateway: m.alarm.gateway, detail: `${m.alarm.priority} ${m.alarm.class} ${m.alarm.code}`, code: m.alarm.code });
@@ -425,7 +428,7 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
     let last: BedReport[] = [];
     while (performance.now() < settleEnd) {
       last = await reports();
-      if (last.every((b) => !b.busy)) {
+      if (last.every((b) => b.busy === undefined)) {
         settled = true;
         break;
       }
@@ -434,12 +437,12 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
     if (ticker !== undefined) clearInterval(ticker);
     const final = await reports(true);
     const stored = new Map<string, number>();
-    for (const b of beds) stored.set(b.id, await storedSamples(api(), b.id));
+    for (const b of final) stored.set(b.id, await storedSamples(api(), b.id, new Set(b.boots)));
     const health = (await api()('GET', '/api/health')).json as { ingest?: { duplicates?: number } };
     const latencies: number[] = [];
     for (const b of final) {
-      for (const [seq, sentAt] of b.published ?? []) {
-        const got = received.get(`${b.id}/${seq}`);
+      for (const [batch, sentAt] of b.published ?? []) {
+        const got = received.get(`${b.id}/${batch}`);
         if (got !== undefined && got >= sentAt - 5 && got - sentAt < 60_000) latencies.push(got - sentAt);
       }
     }
@@ -452,7 +455,7 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
       duration: ranFor,
       realSeconds: (performance.now() - t0) / 1000,
       beds: final,
-      busy: settled ? [] : last.filter((b) => b.busy).map((b) => b.id),
+      busy: settled ? [] : last.filter((b) => b.busy !== undefined).map((b) => `${b.id} (${b.busy})`),
       stored,
       duplicates: (health.ingest?.duplicates ?? 0) - duplicatesAtStart,
       latencies,

@@ -38,8 +38,9 @@ interface Bed {
   readonly refusals: string[];
   readonly securityEvents: string[];
   nonce: string | undefined;
-  published: Array<[number, number]>;
+  published: Array<[string, number]>;
   clone: SimulatedGateway | undefined;
+  readonly boots: string[];
 }
 
 let start: WorkerStart;
@@ -54,7 +55,7 @@ function watch(bed: Bed, e: GatewayEffect): void {
   const channel = e.topic.slice(e.topic.lastIndexOf(`/${bed.spec.id}/`) + bed.spec.id.length + 2);
   if (channel === 'vitals') {
     const v = parseVitals(e.payload);
-    if (v.ok) bed.published.push([v.value.seq, unixNow()]);
+    if (v.ok) bed.published.push([`${toHex(v.value.bootId)}/${v.value.seq}`, unixNow()]);
   } else if (channel === 'state') {
     const s = parseState(e.payload);
     if (s.ok && s.value.online) bed.nonce = toHex(s.value.nonce);
@@ -90,6 +91,7 @@ function boot(bed: Bed): void {
     onEffect: (e) => watch(bed, e),
     onFault: () => powerOff(bed),
   });
+  bed.boots.push(toHex(bed.sim.gw.core.bootId));
 }
 
 /** The flash emulator cut the power in the middle of an operation: the gateway is dead until it is back. */
@@ -124,6 +126,18 @@ function track(): void {
   }
 }
 
+/** Why the bed is not yet settled (its running boot's batch, flash, link and session), or undefined. */
+function busy(bed: Bed): string | undefined {
+  const core = bed.sim?.gw.core;
+  if (core === undefined) return 'powered off';
+  if (bed.offMs !== undefined) return 'a power cut armed, waiting for a flash operation';
+  if (core.stats.samplesTaken !== core.stats.samplesLogged) return `${core.stats.samplesTaken - core.stats.samplesLogged} samples not yet in flash`;
+  if (bed.device.device.link.pending > 0) return `${bed.device.device.link.pending} device messages on the serial line`;
+  if (core.mode !== 'online') return `mode ${core.mode}`;
+  if (core.log.stats().used > 0) return `${core.log.stats().used} bytes of flash not yet committed by the host`;
+  return undefined;
+}
+
 function report(bed: Bed, latencies: boolean): BedReport {
   const core = bed.sim?.gw.core;
   const taken = bed.takenBefore + (core?.stats.samplesTaken ?? 0);
@@ -139,6 +153,7 @@ function report(bed: Bed, latencies: boolean): BedReport {
     taken,
     logged,
     powerCuts: bed.powerCuts,
+    boots: bed.boots,
     linkDropped: d.link.stats.failures + d.link.stats.queueFull,
     maxBacklog: bed.maxBacklog,
     capacity: core?.log.stats().capacity ?? 0,
@@ -150,7 +165,7 @@ function report(bed: Bed, latencies: boolean): BedReport {
     mode: core?.mode ?? 'off',
     nonce: bed.nonce,
     ...(published === undefined ? {} : { published }),
-    busy: core === undefined || bed.offMs !== undefined || taken !== logged || d.link.pending > 0 || core.log.stats().used > 0 || core.mode !== 'online',
+    busy: busy(bed),
   };
 }
 
@@ -180,6 +195,7 @@ async function handle(m: ToWorker, send: (r: FromWorker) => void): Promise<void>
           nonce: undefined,
           published: [],
           clone: undefined,
+          boots: [],
         };
         beds.set(s.id, bed);
         boot(bed);

@@ -90,6 +90,29 @@ describe('vitals log basics', () => {
   });
 });
 
+describe('the low-water mark (found by the ward simulator, issue 14)', () => {
+  it('names the oldest record in the log with its own boot, also when a later boot wrote into the same sector', () => {
+    // boot 1 fills a sector and starts the next; boot 2 (after a reboot) goes on in that second sector
+    const flash = new NorFlash({ sectors: 6 });
+    const a = openLog(flash, bootIdFor(1));
+    let last = -1;
+    while (a.stats().used < 4096 + 500) last = (a.append(payloadFor(1, last + 1, 200)) as { seq: number }).seq;
+    const b = openLog(flash, bootIdFor(2));
+    for (let i = 0; i < 3; i++) b.append(payloadFor(2, i, 200));
+    // the host commits all of boot 1: the read pointer leaves the first sector for boot 2's first record
+    b.ack(bootIdFor(1), last);
+    const r = b.next()!;
+    expect(`${toHex(r.bootId).slice(0, 4)}:${r.seq}`).toBe(`${toHex(bootIdFor(2)).slice(0, 4)}:0`);
+    // the oldest record still in the log is boot 1's first in the second sector: named as boot 1's.
+    // Named as boot 2's, the host would take every seq of boot 2 below it as committed, ack them, and
+    // the gateway would free records the host never had.
+    expect(r.lowWater).toBeDefined();
+    expect(toHex(r.lowWater!.bootId)).toBe(toHex(bootIdFor(1)));
+    expect(r.lowWater!.seq).toBeGreaterThan(0);
+    expect(r.lowWater!.seq).toBeLessThanOrEqual(last);
+  });
+});
+
 describe('power loss', () => {
   it('linear sweep: a cut at every one of ~2,200 flash operations over 2,000 appends and 5 wraps, outcomes in turn, a second cut in each recovery, adversarial payloads', () => {
     const r = powerCutSweep({ seed: 1, appends: 2000, sectors: 12, outcomes: CUT_OUTCOMES, rotate: true, adversarial: true, secondCuts: true });

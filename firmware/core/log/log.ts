@@ -36,7 +36,7 @@
  */
 import { toHex } from '../hex.js';
 import { atWrite, before, ours, span, type LogContext, type LowWater } from './context.js';
-import { nextRecord, nextSector as nextSectorOf, step } from './cursor.js';
+import { headerBoot, nextRecord, nextSector as nextSectorOf, step } from './cursor.js';
 import { DROP_MAX } from './drop.js';
 import type { Flash } from './flash.js';
 import { BOOT_ID_BYTES, BOOT_SEQ, firstRecord, FREED_OFFSET, HEADER_BYTES, RECORD_HEADER, RecordType } from './format.js';
@@ -209,7 +209,9 @@ function advance(ctx: LogContext, ackedThrough: (boot: Uint8Array) => number): v
     const mark = new Uint8Array(ctx.geo.unit).fill(0xff).fill(0, 0, 4);
     ctx.flash.write(left * ctx.geo.sectorSize + FREED_OFFSET, mark); // [LOG-5] it and every older sector committed
     ctx.flash.sync();
-    ctx.oldestStart = { ...r, offset: ctx.first };
+    // the sector's start belongs to the boot that opened it (its header), not to the boot the read
+    // pointer reached: a later boot may have written after a BOOT record in the same sector
+    ctx.oldestStart = { ...r, offset: ctx.first, boot: headerBoot(ctx, r.sector) ?? r.boot };
     ctx.low = null;
   }
   if (ctx.cursor !== undefined && before(ctx.cursor, r)) ctx.cursor = { ...r };

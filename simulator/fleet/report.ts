@@ -289,7 +289,7 @@ export function renderReport(rep: SimReport): string {
   out.push('');
   out.push(`Total: devices made ${n(t.produced)} samples, the host holds ${n(t.stored)}; lost ${t.lost}; not recorded during ${t.powerCuts} gateway power cuts ${t.lostToPowerCuts}; duplicates suppressed by the host ${n(t.duplicatesSuppressed)}`);
   out.push(`Backlog: largest ${t.maxBacklogKb} KB of flash; longest drain ${t.maxDrainSeconds === null ? '-' : `${t.maxDrainSeconds.toFixed(1)} s`}. Device alarms raised: ${t.deviceAlarms}.`);
-  if (t.latencyMs.n > 0) out.push(`Live vitals, gateway publish → nursing-station stream: p50 ${t.latencyMs.p50} ms, p99 ${t.latencyMs.p99} ms, max ${t.latencyMs.max} ms (${n(t.latencyMs.n)} batches)`);
+  if (t.latencyMs.n > 0) out.push(`Live vitals after the first 30 s, gateway publish → nursing-station stream: p50 ${t.latencyMs.p50} ms, p99 ${t.latencyMs.p99} ms, max ${t.latencyMs.max} ms (${n(t.latencyMs.n)} batches)`);
   if (rep.commands.sent > 0) out.push(`Signed commands: ${rep.commands.sent} sent, ${rep.commands.applied} applied${rep.commands.list.filter((c) => c.status !== 'applied').map((c) => `; bed ${c.bed} ${c.setting}: ${c.status}`).join('')}`);
   if (rep.attacks.length > 0) {
     out.push('');

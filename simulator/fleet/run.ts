@@ -439,9 +439,12 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
     const stored = new Map<string, number>();
     for (const b of final) stored.set(b.id, await storedSamples(api(), b.id, new Set(b.boots)));
     const health = (await api()('GET', '/api/health')).json as { ingest?: { duplicates?: number } };
+    // latency over the timeline after its warm-up (every gateway connecting and announcing itself at once)
+    const warmUp = started + Math.min(30_000, realMs(duration) / 4);
     const latencies: number[] = [];
     for (const b of final) {
       for (const [batch, sentAt] of b.published ?? []) {
+        if (sentAt < warmUp) continue;
         const got = received.get(`${b.id}/${batch}`);
         if (got !== undefined && got >= sentAt - 5 && got - sentAt < 60_000) latencies.push(got - sentAt);
       }

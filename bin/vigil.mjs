@@ -6,3 +6,5 @@ import { register } from 'tsx/esm/api';
 register();
 const { main } = await import('../cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));
+// the command is done; a socket or timer some library left behind must not keep it running
+setTimeout(() => process.exit(), 5000).unref();

@@ -133,11 +133,11 @@ function closedWithin(c: mqtt.MqttClient, ms: number): Promise<boolean> {
   });
 }
 
-/** Polls until `check` holds or `ms` pass. */
+/** Polls until `check` holds or `ms` pass; a check that throws (the host restarting) is "not yet". */
 async function eventually(check: () => Promise<boolean>, ms: number): Promise<boolean> {
   const end = performance.now() + ms;
   for (;;) {
-    if (await check()) return true;
+    if (await check().catch(() => false)) return true;
     if (performance.now() > end) return false;
     await sleep(250);
   }

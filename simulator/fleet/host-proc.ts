@@ -71,8 +71,12 @@ export async function startHostProcess(dataDir: string, opts: { entry?: string; 
       return child?.pid;
     },
     async stop(signal) {
-      child?.kill(signal);
+      const c = child;
+      c?.kill(signal);
+      // a clean stop that does not end within 20 s is ended as a crash would be
+      const hard = signal === 'SIGTERM' ? setTimeout(() => c?.kill('SIGKILL'), 20_000) : undefined;
       await exited;
+      if (hard !== undefined) clearTimeout(hard);
       child = undefined;
     },
     start,

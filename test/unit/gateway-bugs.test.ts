@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeMessage } from '../../firmware/core/device/messages.js';
-import { encodeHostState, hostStateTopic, parseVitals } from '../../firmware/core/protocol/index.js';
+import { encodeAck, encodeHostState, hostStateTopic, parseVitals } from '../../firmware/core/protocol/index.js';
 import { decodeBatch } from '../../firmware/core/vitals/index.js';
 import { rig, type Published } from '../support/gateway-rig.js';
 
@@ -151,5 +151,35 @@ describe('gateway bugs found by the ward simulator (issue 14)', () => {
     expect(rows.filter((x) => x?.serial === 'MON-0001').reduce((a, x) => a + x!.n, 0), 'samples of the first device').toBe(3);
     expect(rows.reduce((a, x) => a + (x?.n ?? 0), 0), 'every sample taken').toBe(12);
     expect(r.gw.stats.samplesTaken).toBe(r.gw.stats.samplesLogged);
+  });
+});
+
+describe('events lost with a dead link (found by the drill scenario, issue 14)', () => {
+  const localChange = (rate: number) => encodeMessage({ k: 'settings', id: undefined, values: new Map([['hrHigh', rate]]) });
+  const codes = (r: ReturnType<typeof rig>) => r.events();
+
+  it('an event published into a link that then died is sent again on the next connection, until a later record is acked', () => {
+    const r = rig();
+    r.feed(r.gw.handle({ type: 'boot' }, 0), r.gw.handle({ type: 'network', up: true }, 0));
+    comeOnline(r);
+    r.fromDevice(hello);
+    r.fromDevice(localChange(120));
+    deviceRuns(r, 3000);
+    r.fromDevice(localChange(130)); // a change at the device: a security event, published at once
+    expect(codes(r).filter((c) => c === 'local-setting-change')).toHaveLength(1);
+    // the link was dead (a switch gone silent): the event never arrived; the connection is found lost
+    r.feed(r.gw.handle({ type: 'mqtt-lost' }, r.at()));
+    deviceRuns(r, 20_000);
+    comeOnline(r);
+    deviceRuns(r, 30_000);
+    expect(codes(r).filter((c) => c === 'local-setting-change'), 'sent again on the new connection').toHaveLength(2);
+    // the host commits the new connection's records: the event is known to have arrived; no more resends
+    const lastSeq = Math.max(...r.published('vitals').map((p) => (parseVitals(p.payload) as { ok: true; value: { seq: number } }).value.seq));
+    r.feed(r.gw.handle({ type: 'message', topic: 'vigil/v1/w/g/ack', payload: encodeAck({ bootId: r.gw.bootId, through: lastSeq }) }, r.at()));
+    r.feed(r.gw.handle({ type: 'mqtt-lost' }, r.at()));
+    deviceRuns(r, 50_000);
+    comeOnline(r);
+    deviceRuns(r, 60_000);
+    expect(codes(r).filter((c) => c === 'local-setting-change')).toHaveLength(2);
   });
 });

@@ -43,7 +43,7 @@ describe('the command path alone', () => {
       resultTopic: topic(SITE, GATEWAY, 'cmd/result'),
       time,
       stats: s,
-      events: createEventChannel({ topic: topic(SITE, GATEWAY, 'event'), bootId: new Uint8Array(16), time, stats: s, connected: () => true }),
+      events: createEventChannel({ topic: topic(SITE, GATEWAY, 'event'), bootId: new Uint8Array(16), time, stats: s, connected: () => true, nextSeq: () => 0 }),
       publish: (out, p) => (out.push({ type: 'publish', ...p }), true),
       forward: (_out, _now, counter) => {
         const b = store.get('counter');
@@ -112,7 +112,7 @@ describe('the vitals pipeline alone', () => {
       topics: { vitals: topic(SITE, GATEWAY, 'vitals'), history: topic(SITE, GATEWAY, 'history') },
       time,
       stats: s,
-      events: createEventChannel({ topic: topic(SITE, GATEWAY, 'event'), bootId: log.bootId, time, stats: s, connected: () => connected.on }),
+      events: createEventChannel({ topic: topic(SITE, GATEWAY, 'event'), bootId: log.bootId, time, stats: s, connected: () => connected.on, nextSeq: () => log.nextSeq }),
       publish: (out, p) => connected.on && (out.push({ type: 'publish', ...p }), true),
     });
     pipeline.device([], 0, connected.on, 'MON-1', [147842], 1000);

@@ -70,15 +70,24 @@ export function createTimeSource(): TimeSource {
 }
 
 const EVENT_QUEUE = 32;
+const UNCONFIRMED = 16;
 
 /**
  * Events (docs/protocol.md `event`): published when the broker is there, otherwise queued (at most
  * 32, the rest counted and reported in the next birth) and sent on reconnect.
+ *
+ * A connection can die with an event in it (a dead switch: nothing tells the gateway until keepalive
+ * gives up), so a published event stays unconfirmed, and is sent again on each new connection, until
+ * the host acks a record appended after it: MQTT delivers one client's messages in order, so the host
+ * had the event before that record. The host may see an event twice; never not at all (at most the 16
+ * newest are kept unconfirmed).
  */
 export interface EventChannel {
   emit(out: GatewayEffect[], now: number, cls: EventClass, code: string, priority: Priority, detail: ReadonlyArray<readonly [string, CborValue]> | CborMap): void;
-  /** Sends what was queued while offline. */
+  /** A new connection: sends again what is unconfirmed, then what was queued while offline. */
   flush(out: GatewayEffect[]): void;
+  /** The host acked this boot's records through `through`. */
+  confirm(through: number): void;
 }
 
 export function createEventChannel(deps: {
@@ -87,8 +96,18 @@ export function createEventChannel(deps: {
   readonly time: TimeSource;
   readonly stats: GatewayStats;
   readonly connected: () => boolean;
+  /** The seq the log will give its next record. */
+  readonly nextSeq: () => number;
 }): EventChannel {
   const queue: Publish[] = [];
+  /** Published, not yet known to have arrived: confirmed by an ack through `seq` or beyond. */
+  let unconfirmed: Array<{ p: Publish; seq: number }> = [];
+  const send = (out: GatewayEffect[], p: Publish) => {
+    deps.stats.published++;
+    out.push({ type: 'publish', ...p });
+    unconfirmed.push({ p, seq: deps.nextSeq() });
+    if (unconfirmed.length > UNCONFIRMED) unconfirmed.shift();
+  };
   return {
     emit(out, now, cls, code, priority, detail) {
       const { t, clock } = deps.time.time(now);
@@ -98,17 +117,18 @@ export function createEventChannel(deps: {
         qos: 1,
         retain: false,
       };
-      if (deps.connected()) {
-        deps.stats.published++;
-        out.push({ type: 'publish', ...p });
-      } else if (queue.length < EVENT_QUEUE) queue.push(p);
+      if (deps.connected()) send(out, p);
+      else if (queue.length < EVENT_QUEUE) queue.push(p);
       else deps.stats.eventsDropped++;
     },
     flush(out) {
-      for (const p of queue.splice(0)) {
-        deps.stats.published++;
-        out.push({ type: 'publish', ...p });
-      }
+      const again = unconfirmed;
+      unconfirmed = [];
+      for (const { p } of again) send(out, p);
+      for (const p of queue.splice(0)) send(out, p);
+    },
+    confirm(through) {
+      unconfirmed = unconfirmed.filter((u) => u.seq > through);
     },
   };
 }

@@ -44,7 +44,7 @@ export function createGateway(config: GatewayConfig, ports: GatewayPorts): Gatew
   const time = createTimeSource();
   const publish: Parameters<typeof createVitalsPipeline>[0]['publish'] = (out, p) => session.publish(out, p);
 
-  const events = createEventChannel({ topic: t('event'), bootId, time, stats, connected: () => session.session.broker });
+  const events = createEventChannel({ topic: t('event'), bootId, time, stats, connected: () => session.session.broker, nextSeq: () => log.nextSeq });
   const vitals = createVitalsPipeline({
     log,
     options: { batchMs: config.batchMs ?? 5000, outageBatchMs: config.outageBatchMs ?? 60_000, drainEveryMs: config.drainEveryMs ?? DRAIN_EVERY_MS, drainBatch: config.drainBatch ?? DRAIN_BATCH },

@@ -146,6 +146,8 @@ export function createVitalsPipeline(deps: {
       const before = log.stats().used;
       const r = log.ack(a.value.bootId, a.value.through);
       if (r.ok) flow.acked(a.value.bootId, a.value.through, now);
+      // a record of this boot committed: every event published before it had arrived
+      if (r.ok && a.value.bootId.length === log.bootId.length && a.value.bootId.every((b, i) => b === log.bootId[i])) deps.events.confirm(a.value.through);
       // an ack beyond what this boot appended is not the host's to give: clamped by the log, and reported
       if (!r.ok || r.clamped) deps.events.emit(out, now, 'security', 'ack-refused', 'medium', [['through', a.value.through], ['detail', r.ok ? 'beyond the last record appended; clamped' : r.detail]]);
       if (log.stats().used !== before) lastAckProgress = now;

@@ -90,6 +90,8 @@ export interface VitalsLog {
   ack(bootId: Uint8Array, through: number): AckResult;
   rewind(): void;
   stats(): LogStats;
+  /** The seq the next record of this boot will get. */
+  readonly nextSeq: number;
   /** The largest payload one record can hold. */
   readonly maxPayload: number;
 }
@@ -167,6 +169,9 @@ export function openLog(flash: Flash, bootId: Uint8Array): VitalsLog {
     },
     stats,
     maxPayload,
+    get nextSeq() {
+      return ctx.nextSeq;
+    },
   };
 }
 

@@ -154,6 +154,8 @@ describe('the firmware built by the Moddable SDK, on its Linux runtime, against 
     const late = host.db.prepare<[string, string, number], { historical: number }>('SELECT historical FROM batches WHERE gateway = ? AND hex(boot_id) = ? AND seq > ?').all(GATEWAY, firstBoot.toUpperCase(), storedBeforeCut);
     expect(late.length).toBeGreaterThan(0);
     expect(late.every((r) => r.historical === 1)).toBe(true);
+    // the new boot's own records (a pump reports every 10 s, so its first batch can come after the drain)
+    await until('the new boot stores its own batches', () => storedSeqs(host, GATEWAY).size === 2, 60_000);
     await sleep(6000);
     const seqs = storedSeqs(host, GATEWAY);
     expect(seqs.size).toBe(2);

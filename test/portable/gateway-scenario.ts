@@ -44,6 +44,8 @@ export interface ScenarioReport {
   readonly events: string[];
   readonly finalState: string;
   readonly logUsed: number;
+  /** The device settings the gateway's last birth reported (JSON), or "null". */
+  readonly settings: string;
 }
 
 export interface Scenario {
@@ -97,6 +99,7 @@ export function createGatewayScenario(minutes: number, options: ScenarioOptions 
   const results: string[] = [];
   const events: string[] = [];
   let nonce: Uint8Array | undefined;
+  let settings = 'null';
   const retained = new Map<string, Uint8Array>([[hostStateTopic(site), encodeHostState({ online: true, hostId: 'sim', t: 0 })], [trustTopic(site), options.trustBytes ?? trustList().bytes]]);
   const inbox: Array<{ topic: string; payload: Uint8Array }> = [];
   const toDev: Uint8Array[] = [];
@@ -115,7 +118,10 @@ export function createGatewayScenario(minutes: number, options: ScenarioOptions 
     published[channel] = (published[channel] ?? 0) + 1;
     if (channel === 'state') {
       const s = parseState(payload);
-      if (s.ok && s.value.online) nonce = s.value.nonce;
+      if (s.ok && s.value.online) {
+        nonce = s.value.nonce;
+        settings = JSON.stringify(s.value.settings ?? null);
+      }
       return;
     }
     if (channel === 'cmd/result') {
@@ -217,7 +223,7 @@ export function createGatewayScenario(minutes: number, options: ScenarioOptions 
   const highest = set.size === 0 ? -1 : Math.max(...set);
   let missing = 0;
   for (let s = 0; s <= highest; s++) if (!set.has(s)) missing++;
-  return { simulatedMs: now, effects, digest: digest.toString(16), published, committed: set.size, highestSeq: highest, missing, results, events: [...new Set(events)].sort(), finalState: gw.mode, logUsed: gw.log.stats().used };
+  return { simulatedMs: now, effects, digest: digest.toString(16), published, committed: set.size, highestSeq: highest, missing, results, events: [...new Set(events)].sort(), finalState: gw.mode, logUsed: gw.log.stats().used, settings };
   }
 
   return { advanceTo, report, endMs: end, gateway: gw };

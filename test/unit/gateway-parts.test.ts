@@ -11,7 +11,7 @@ import { createEventChannel, createTimeSource, type GatewayEffect, type GatewayS
 import { createSessionPart } from '../../firmware/core/gateway/session.js';
 import { createVitalsPipeline } from '../../firmware/core/gateway/vitals.js';
 import { openLog } from '../../firmware/core/log/index.js';
-import { encodeAck, gatewaySubscriptions, parseCommandResult, parseEvent, parseHistory, parseState, parseVitals, topic } from '../../firmware/core/protocol/index.js';
+import { CHANNEL_MAX_BYTES, encodeAck, gatewaySubscriptions, parseCommandResult, parseEvent, parseHistory, parseState, parseVitals, topic } from '../../firmware/core/protocol/index.js';
 import { decodeBatch } from '../../firmware/core/vitals/index.js';
 import { ed25519Verify } from '../../firmware/platform/node/ed25519.js';
 import { NorFlash } from '../../firmware/platform/node/nor-flash.js';
@@ -156,6 +156,39 @@ describe('the vitals pipeline alone', () => {
 });
 
 describe('the session alone', () => {
+  it("reports the device's settings in the birth, and a device reporting too many or too long ones never pushes it past the state channel's bound", () => {
+    const flash = new NorFlash({ sectors: 4 });
+    const log = openLog(flash, new Uint8Array(16).fill(1));
+    const hostile = new Map<string, number | string>([['rate', 120.5], ['mode', 'VC-AC'], ['x'.repeat(200), 1], ['long', 'y'.repeat(500)], ['nan', Number.NaN], ['', 3]]);
+    for (let i = 0; i < 40; i++) hostile.set(`setting-number-${String(i).padStart(5, '0')}`, i * 1e300);
+    const part = createSessionPart({
+      config: { site: SITE, gateway: GATEWAY, firmware: '1.2.3', rootKey: keys.root.publicKey, profiles: new Map() },
+      ports: { flash, store: new MemoryStore(), verify: ed25519Verify, random: counting(9) },
+      bootId: log.bootId,
+      log,
+      time: createTimeSource(),
+      stats: stats(),
+      device: () => undefined,
+      nonce: () => new Uint8Array(16),
+      settings: () => hostile,
+      onLive: () => undefined,
+    });
+    const out: GatewayEffect[] = [];
+    part.apply(out, 0, { type: 'started' });
+    part.apply(out, 0, { type: 'network', up: true });
+    part.apply(out, 10, { type: 'connected' });
+    part.opened(out, 10);
+    part.apply(out, 10, { type: 'host', online: true });
+    part.flushBirth(out, 10);
+    const birth = published(out).find((p) => p.topic === topic(SITE, GATEWAY, 'state'))!;
+    expect(birth.payload.length).toBeLessThanOrEqual(CHANNEL_MAX_BYTES.state);
+    const s = parseState(birth.payload);
+    if (!s.ok || !s.value.online) throw new Error(`the birth does not parse: ${s.ok ? 'death' : s.error}`);
+    expect(Object.keys(s.value.settings ?? {})).toHaveLength(16);
+    expect(s.value.settings).toMatchObject({ rate: 120.5, mode: 'VC-AC' });
+    expect(Object.keys(s.value.settings ?? {}).every((k) => k.length <= 24)).toBe(true);
+  });
+
   it('connects with a persisted bdSeq and its will, subscribes, and publishes one birth per change', () => {
     const store = new MemoryStore();
     const flash = new NorFlash({ sectors: 4 });
@@ -170,6 +203,7 @@ describe('the session alone', () => {
       stats: stats(),
       device: () => undefined,
       nonce: () => new Uint8Array(16),
+      settings: () => new Map(),
       onLive: () => live++,
     });
     const out: GatewayEffect[] = [];

@@ -49,6 +49,8 @@ describe('the gateway core in XS', () => {
     expect(node.results).toEqual(['accepted', 'applied', 'rejected:replay']);
     expect(node.events).toEqual(expect.arrayContaining(['device-silent', 'device-back', 'local-setting-change', 'cmd-rejected']));
     expect(node.published['history']).toBeGreaterThan(0);
+    // the birth reports the device's present settings: the signed change and the change made at the device
+    expect(JSON.parse(node.settings)).toMatchObject({ hrHigh: 130, spo2Low: 88 });
 
     // step through the hour a minute at a time, sampling the heap, so the peak is seen
     await xs.call('gc');

@@ -21,8 +21,10 @@ export interface CommandPath {
   readonly nonce: Uint8Array;
   /** The device identified itself: a gate for its profile (none for an unknown model). */
   device(serial: string, profile: DeviceProfile | undefined): void;
-  /** The device's present settings, and the read-back of a forwarded command. */
-  settings(out: GatewayEffect[], now: number, id: number | undefined, values: ReadonlyMap<string, SettingValue>): void;
+  /** The device's present settings as it last reported them (published in the birth). */
+  readonly current: ReadonlyMap<string, SettingValue>;
+  /** The device's present settings, and the read-back of a forwarded command. Returns whether any value changed. */
+  settings(out: GatewayEffect[], now: number, id: number | undefined, values: ReadonlyMap<string, SettingValue>): boolean;
   /** A `cmd` payload. Returns true when a command was accepted (the nonce moved on). */
   command(out: GatewayEffect[], now: number, bytes: Uint8Array): boolean;
   /** A retained trust list. */
@@ -86,9 +88,11 @@ export function createCommandPath(deps: {
     device(serial, profile) {
       gate = profile === undefined ? undefined : createCommandGate({ gateway: deps.gateway, serial, profile, verify: deps.verify }, { lastCounter: storedCounter(), nonce }, trust);
     },
+    current,
     settings(out, now, id, values) {
       const before = new Map(current);
       for (const [k, v] of values) current.set(k, v);
+      const changed = [...values].some(([k, v]) => before.get(k) !== v);
       if (pending !== undefined && id === pending.counter) {
         const p = pending;
         const mismatch = [...p.values].filter(([k, v]) => values.get(k) !== v).map(([k]) => k);
@@ -97,6 +101,7 @@ export function createCommandPath(deps: {
       } else {
         reportLocalChange(deps.events, out, now, before, values);
       }
+      return changed;
     },
     command(out, now, bytes) {
       deps.stats.commands++;

@@ -78,9 +78,9 @@ export function createGateway(config: GatewayConfig, ports: GatewayPorts): Gatew
       session.birthDue();
     },
     observed: (row, now) => vitals.add(row, now),
-    settings: (out, now, id, values) => commands.settings(out, now, id, values),
+    settings: (out, now, id, values) => void (commands.settings(out, now, id, values) && session.birthDue()), // a change: the birth reports it
   });
-  const session = createSessionPart({ config, ports, bootId, log, time, stats, device: () => device.identity, nonce: () => commands.nonce, onLive: (out, now) => vitals.goLive(out, now) });
+  const session = createSessionPart({ config, ports, bootId, log, time, stats, device: () => device.identity, nonce: () => commands.nonce, settings: () => commands.current, onLive: (out, now) => vitals.goLive(out, now) });
 
   function onMessage(out: GatewayEffect[], now: number, name: string, payload: Uint8Array): void {
     if (name === hostStateTopic(config.site)) {

@@ -7,7 +7,7 @@
  */
 import { decode, encode } from '../cbor/index.js';
 import type { VitalsLog } from '../log/index.js';
-import { encodeBirth, encodeDeath, gatewaySubscriptions, topic } from '../protocol/index.js';
+import { encodeBirth, encodeDeath, gatewaySubscriptions, SETTINGS_BOUNDS, topic } from '../protocol/index.js';
 import type { Identified } from './device.js';
 import type { GatewayEffect, GatewayStats, Publish, TimeSource } from './effects.js';
 import { BOOTING, isLive, step, type Mode, type Session, type SessionEvent } from './mode.js';
@@ -38,6 +38,7 @@ export function createSessionPart(deps: {
   readonly stats: GatewayStats;
   readonly device: () => Identified | undefined;
   readonly nonce: () => Uint8Array;
+  readonly settings: () => ReadonlyMap<string, number | string>;
   readonly onLive: (out: GatewayEffect[], now: number) => void;
 }): SessionPart {
   const { config, ports } = deps;
@@ -66,6 +67,10 @@ export function createSessionPart(deps: {
     const who = deps.device();
     const { t, clock } = deps.time.time(now);
     const mode: Mode = session.mode;
+    // what fits the birth's bounds (a device may report more, or longer, than a profile names)
+    const settings = [...deps.settings()]
+      .filter(([k, v]) => k.length > 0 && k.length <= SETTINGS_BOUNDS.name && (typeof v === 'number' ? Number.isFinite(v) : v.length > 0 && v.length <= SETTINGS_BOUNDS.text))
+      .slice(0, SETTINGS_BOUNDS.count);
     return encodeBirth({
       online: true,
       bdSeq,
@@ -77,6 +82,7 @@ export function createSessionPart(deps: {
       buffer: { used: s.used, capacity: s.capacity, dropped: s.dropped },
       t,
       clock,
+      ...(settings.length === 0 ? {} : { settings: Object.fromEntries(settings) }),
     });
   }
 

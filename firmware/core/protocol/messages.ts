@@ -59,6 +59,28 @@ export const buffer = named(
   }),
 );
 export const mode = named('mode', oneOf('online', 'degraded', 'recovering'));
+/** Bounds of a birth's device settings: with them the birth stays well inside the state channel's 1024 bytes. */
+export const SETTINGS_BOUNDS = { count: 16, name: 24, text: 16 } as const;
+const MAX_SETTINGS = SETTINGS_BOUNDS.count;
+/** A device's present settings by the profile's names: at most 16, names of 1 to 24 characters, text values of 1 to 16. */
+export const deviceSettings = named(
+  'device-settings',
+  custom<Readonly<Record<string, number | string>>>(
+    `{ * tstr .size (1..${SETTINGS_BOUNDS.name}) => number / tstr .size (1..${SETTINGS_BOUNDS.text}) } ; at most ${MAX_SETTINGS}`,
+    (v, at) => {
+      if (!(v instanceof Map)) return new Problem(`${at}: expected a map, got ${v === undefined ? 'nothing' : typeof v}`);
+      if (v.size > MAX_SETTINGS) return new Problem(`${at}: more than ${MAX_SETTINGS} settings`);
+      const out: Record<string, number | string> = {};
+      for (const [k, x] of v) {
+        if (typeof k !== 'string' || k.length === 0 || k.length > SETTINGS_BOUNDS.name) return new Problem(`${at}: a setting name must be text of 1 to ${SETTINGS_BOUNDS.name} characters`);
+        if (typeof x === 'number' ? !Number.isFinite(x) : typeof x !== 'string' || x.length === 0 || x.length > SETTINGS_BOUNDS.text) return new Problem(`${at}.${k}: expected a number or text of 1 to ${SETTINGS_BOUNDS.text} characters`);
+        out[k] = x as number | string;
+      }
+      return out;
+    },
+    (x) => new Map(Object.entries(x)),
+  ),
+);
 export const birth = named(
   'birth',
   map({
@@ -72,6 +94,7 @@ export const birth = named(
     buffer: req(buffer),
     t: req(timeMs),
     clock: req(clock),
+    settings: opt(deviceSettings, "the device's present settings as it last reported them; absent until it has"),
   }),
 );
 export const death = named('death', map({ online: req(literal(false)), bdSeq: req(uint(U32), 'the bdSeq of the birth it ends') }));

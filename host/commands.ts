@@ -36,6 +36,8 @@ export interface CommandRow {
   readonly counter: number | null;
   readonly order_id: string;
   readonly params: string;
+  /** The device's values of those settings when the change was asked for (JSON), as its gateway reported them; null: not known. */
+  readonly previous: string | null;
   readonly requested_by: string;
   readonly cosigned_by: string | null;
   readonly status: CommandStatus;
@@ -58,6 +60,8 @@ export interface GatewayView {
   readonly model: string | null;
   readonly serial: string | null;
   readonly nonce: Uint8Array | null;
+  /** The device's present settings as its gateway last reported them; null until it has. */
+  readonly settings: Readonly<Record<string, number | string>> | null;
 }
 
 export interface CommandDeps {
@@ -180,8 +184,11 @@ export class CommandService {
       if (req.value < s.hard[0] || req.value > s.hard[1]) throw new CommandError(`${name} ${req.value} ${s.unit} is outside the hard limits ${s.hard[0]}-${s.hard[1]}: never allowed`, 422);
       if (req.value < s.soft[0] || req.value > s.soft[1]) needsCosign = true;
     }
+    const previous = view.settings === null ? null : JSON.stringify(Object.fromEntries([...params.keys()].map((k) => [k, view.settings![k] ?? null])));
     const id = Number(
-      this.d.db.prepare('INSERT INTO commands (gateway, order_id, params, requested_by, status, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?)').run(gateway, orderId, paramsJson(params), user.username, needsCosign ? 'awaiting-cosign' : 'pending', now, now).lastInsertRowid,
+      this.d.db
+        .prepare('INSERT INTO commands (gateway, order_id, params, previous, requested_by, status, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(gateway, orderId, paramsJson(params), previous, user.username, needsCosign ? 'awaiting-cosign' : 'pending', now, now).lastInsertRowid,
     );
     this.d.audit.append(now, user.username, 'command-requested', `command/${id}`, { gateway, orderId, params: JSON.parse(paramsJson(params)), needsCosign });
     if (needsCosign) {

@@ -10,6 +10,7 @@ import type { AuditLog } from './audit.js';
 import { presenceOf, type Presence } from './presence.js';
 import type { Db } from './store/db.js';
 import type { GatewayRow, HostCounters, StreamMessage } from './types.js';
+import { gatewayView } from './views.js';
 
 export class Gateways {
   private readonly getRow;
@@ -97,9 +98,9 @@ export class Gateways {
     this.watchClones(id, s.bootId, t);
     this.db
       .prepare(
-        'UPDATE gateways SET bd_seq = ?, boot_id = ?, firmware = ?, device_kind = ?, device_model = ?, device_serial = ?, nonce = ?, mode = ?, buffer_used = ?, buffer_capacity = ?, buffer_dropped = ?, birth_at = coalesce(CASE WHEN bd_seq = ? THEN birth_at END, ?) WHERE id = ?',
+        'UPDATE gateways SET bd_seq = ?, boot_id = ?, firmware = ?, device_kind = ?, device_model = ?, device_serial = ?, nonce = ?, mode = ?, buffer_used = ?, buffer_capacity = ?, buffer_dropped = ?, settings = ?, birth_at = coalesce(CASE WHEN bd_seq = ? THEN birth_at END, ?) WHERE id = ?',
       )
-      .run(s.bdSeq, s.bootId, s.firmware, s.device?.kind ?? null, s.device?.model ?? null, s.device?.serial ?? null, s.nonce, s.mode, s.buffer.used, s.buffer.capacity, s.buffer.dropped, s.bdSeq, t, id);
+      .run(s.bdSeq, s.bootId, s.firmware, s.device?.kind ?? null, s.device?.model ?? null, s.device?.serial ?? null, s.nonce, s.mode, s.buffer.used, s.buffer.capacity, s.buffer.dropped, s.settings === undefined ? null : JSON.stringify(s.settings), s.bdSeq, t, id);
     if (g?.device_kind !== (s.device?.kind ?? null)) this.limitsCache.delete(id);
     this.setPresence(id, presenceOf(s), s.mode);
     alarmsFromBirth(this.alarms, t, id, s.buffer, g?.buffer_dropped ?? null);
@@ -132,6 +133,6 @@ export class Gateways {
       if (presence === 'offline') this.alarms.raise(this.now(), id, 'technical', 'gateway-offline', 'medium', `${id} is offline: no data reaches the station (the gateway keeps recording)`);
       else this.alarms.clear(this.now(), id, 'gateway-offline');
     }
-    this.emit({ type: 'presence', gateway: id, presence, mode });
+    this.emit({ type: 'presence', gateway: id, presence, mode, state: gatewayView(this.getRow.get(id)!) });
   }
 }

@@ -26,7 +26,9 @@ import { Refusals } from './refusals.js';
 import { isStorageError, Storage } from './storage.js';
 import { openDb, type Db } from './store/db.js';
 import type { Host, HostCounters, StreamMessage } from './types.js';
+import { Notices } from './notices.js';
 import { Users } from './users.js';
+import { commandView } from './views.js';
 
 export { HostConfigError } from './config.js';
 export type { GatewayRow, Host, HostCounters, StreamMessage } from './types.js';
@@ -134,6 +136,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
     users,
     alarms,
     commands,
+    notices: new Notices(db, audit, emit),
     ingest,
     counters,
     storage: () => storage.health,
@@ -142,6 +145,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
     site: o.site,
     httpUrl: '',
     trust: () => config.trust,
+    profiles: () => config.profiles,
     gateway: (id) => gateways.get(id),
     gateways: () => gateways.all(),
     limitsFor: (id) => gateways.limitsFor(id),
@@ -274,10 +278,10 @@ function commandService(db: Db, audit: AuditLog, config: HostConfig, gateways: G
     profile: (model) => config.profiles.get(model),
     gateway: (id) => {
       const g = gateways.get(id);
-      return g === undefined ? undefined : { online: g.presence !== 'offline', kind: g.device_kind, model: g.device_model, serial: g.device_serial, nonce: g.nonce };
+      return g === undefined ? undefined : { online: g.presence !== 'offline', kind: g.device_kind, model: g.device_model, serial: g.device_serial, nonce: g.nonce, settings: g.settings === null ? null : (JSON.parse(g.settings) as Record<string, number | string>) };
     },
     publish: (gateway, payload) => link.command(gateway, payload),
-    notify: (command) => emit({ type: 'command', command }),
+    notify: (command) => emit({ type: 'command', command: commandView(command) }),
     answerTimeoutMs,
   });
 }

@@ -1,11 +1,12 @@
 /** The host's data shapes shared by the service, the API and the stream (docs/api.md shows them as JSON). */
-import type { TrustList } from '../firmware/core/command/index.js';
+import type { DeviceProfile, TrustList } from '../firmware/core/command/index.js';
 import type { Alarm, Alarms, Limit } from './alarms.js';
 import type { AuditLog } from './audit.js';
 import type { EmbeddedBroker } from './broker/embedded.js';
 import type { CommandRow, CommandService } from './commands.js';
 import type { Ingest } from './ingest.js';
 import type { Presence } from './presence.js';
+import type { Notice, Notices } from './notices.js';
 import type { Db } from './store/db.js';
 import type { Users } from './users.js';
 
@@ -18,8 +19,11 @@ export interface HostCounters {
 export type StreamMessage =
   | { type: 'vitals'; gateway: string; bootId: string; seq: number; historical: boolean; t0: number; clock: string; columns: Array<{ key: string; mdc: number; unit: string; dt: number; values: Array<number | null> }> }
   | { type: 'alarm'; change: string; alarm: Alarm }
-  | { type: 'presence'; gateway: string; presence: Presence; mode: string | null }
-  | { type: 'command'; command: CommandRow }
+  /** A gateway's presence changed, or its birth (every heartbeat) brought news: `state` is the whole gateway. */
+  | { type: 'presence'; gateway: string; presence: Presence; mode: string | null; state: GatewayState }
+  | { type: 'command'; command: CommandState }
+  /** A ward notice began or ended (a drill, an outage declared by the charge nurse). */
+  | { type: 'notice'; notice: Notice }
   | { type: 'event'; gateway: string; class: string; code: string; priority: string; detail: unknown }
   | { type: 'error'; gateway: string; channel: string; error: string }
   /** The database failed (ok false) or works again (docs/host.md, storage). */
@@ -44,7 +48,28 @@ export interface GatewayRow {
   readonly last_seen: number | null;
   readonly birth_at: number | null;
   readonly limits: string | null;
+  /** The device's present settings (JSON) from the last birth; null until reported. */
+  readonly settings: string | null;
 }
+
+/** A gateway as the station sees it (host/views.ts makes it from a row). */
+export interface GatewayState {
+  readonly id: string;
+  readonly bed: string | null;
+  readonly presence: Presence;
+  readonly mode: string | null;
+  readonly bdSeq: number | null;
+  readonly bootId: string | null;
+  readonly firmware: string | null;
+  readonly device: { readonly kind: string; readonly model: string | null; readonly serial: string | null } | null;
+  readonly buffer: { readonly used: number | null; readonly capacity: number | null; readonly dropped: number | null } | null;
+  readonly settings: Readonly<Record<string, number | string>> | null;
+  readonly lastSeen: number | null;
+  readonly birthAt: number | null;
+}
+
+/** A command as the station sees it: its JSON columns parsed. */
+export type CommandState = Omit<CommandRow, 'params' | 'previous'> & { readonly params: unknown; readonly previous: unknown };
 
 /** The host's storage health (storage.ts). */
 export interface StorageHealth {
@@ -66,6 +91,7 @@ export interface Host {
   readonly users: Users;
   readonly alarms: Alarms;
   readonly commands: CommandService;
+  readonly notices: Notices;
   readonly ingest: Ingest;
   readonly counters: HostCounters;
   /** Whether the database takes writes (storage.ts). */
@@ -75,6 +101,8 @@ export interface Host {
   readonly httpUrl: string;
   readonly site: string;
   trust(): TrustList | undefined;
+  /** The device profiles this host signs for, by model (firmware/profiles and the site's own). */
+  profiles(): ReadonlyMap<string, DeviceProfile>;
   gateway(id: string): GatewayRow | undefined;
   gateways(): GatewayRow[];
   limitsFor(id: string): readonly Limit[];

@@ -1,5 +1,6 @@
 /**
- * The host's HTTP JSON API and WebSocket stream (docs/api.md describes every endpoint).
+ * The host's HTTP JSON API and WebSocket stream (docs/api.md describes every endpoint), and the
+ * nursing-station web app on every other path (static.ts, docs/station.md).
  * Sessions: POST /api/login gives a token, sent back as `Authorization: Bearer <token>` or the
  * `vigil_session` cookie (HttpOnly, SameSite=Strict). Every request that changes something is
  * checked against the user's role and written to the audit log by the service it calls.
@@ -8,7 +9,9 @@ import { createServer } from 'node:http';
 import type { Host } from '../types.js';
 import { createRouter } from './router.js';
 import { alarmRoutes, commandRoutes, gatewayRoutes, interopRoutes, sessionRoutes } from './routes.js';
+import { createStatic, isApiPath } from './static.js';
 import { createStream } from './stream.js';
+import { Latest, LinkQuality, wardRoutes } from './ward.js';
 
 export interface Api {
   readonly url: string;
@@ -17,9 +20,15 @@ export interface Api {
 
 export async function startApi(host: Host, opts: { port: number; host?: string; now: () => number; allowedOrigins?: readonly string[] }): Promise<Api> {
   const router = createRouter(host, opts.now, opts.allowedOrigins);
-  for (const group of [sessionRoutes, gatewayRoutes, alarmRoutes, commandRoutes, interopRoutes]) group(router.on, host, opts.now);
-  const stream = createStream(host, opts.now, opts.allowedOrigins);
-  const server = createServer((req, res) => void router.handle(req, res));
+  const latest = new Latest(host, opts.now);
+  const links = new LinkQuality(host, opts.now);
+  for (const group of [sessionRoutes, gatewayRoutes, alarmRoutes, commandRoutes, interopRoutes, wardRoutes(latest, links)]) group(router.on, host, opts.now);
+  const stream = createStream(host, opts.now, latest, opts.allowedOrigins);
+  const page = createStatic();
+  const server = createServer((req, res) => {
+    if (isApiPath(new URL(req.url ?? '/', 'http://localhost').pathname)) void router.handle(req, res);
+    else page(req, res);
+  });
   server.on('upgrade', stream.upgrade);
 
   await new Promise<void>((resolve, reject) => {
@@ -31,6 +40,8 @@ export async function startApi(host: Host, opts: { port: number; host?: string; 
   return {
     url: `http://${opts.host ?? '127.0.0.1'}:${port}`,
     async close() {
+      latest.close();
+      links.close();
       for (const c of stream.wss.clients) c.terminate();
       stream.wss.close();
       server.closeAllConnections();

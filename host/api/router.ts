@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AlarmError } from '../alarms.js';
 import { CommandError } from '../commands.js';
+import { NoticeError } from '../notices.js';
 import { isStorageError } from '../storage.js';
 import type { Host } from '../types.js';
 import { UserError, type Role, type User } from '../users.js';
@@ -144,7 +145,7 @@ function pathParams(route: Route, pathname: string): string[] {
 function statusOf(e: unknown): number {
   if (e instanceof HttpError) return e.status;
   if (isStorageError(e)) return 503;
-  if (e instanceof UserError || e instanceof CommandError || e instanceof AlarmError) return e.status;
+  if (e instanceof UserError || e instanceof CommandError || e instanceof AlarmError || e instanceof NoticeError) return e.status;
   return 500;
 }
 

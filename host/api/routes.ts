@@ -8,7 +8,8 @@ import { CLINICAL, type User } from '../users.js';
 import { deviceResource, observationBundle } from './fhir.js';
 import { oruR01 } from './hl7.js';
 import { EVERYONE, HttpError, intParam, str, type On } from './router.js';
-import { gatewayView, storedBatches } from './views.js';
+import { commandView, gatewayView } from '../views.js';
+import { storedBatches } from './views.js';
 
 type Now = () => number;
 
@@ -86,10 +87,12 @@ export function gatewayRoutes(on: On, host: Host, now: Now): void {
   });
   on('GET', '/api/events', EVERYONE, (c) => {
     const g = c.url.searchParams.get('gateway');
+    const cls = c.url.searchParams.get('class');
+    if (cls !== null && !['clinical', 'technical', 'security'].includes(cls)) throw new HttpError(400, 'class must be clinical, technical or security');
     const limit = intParam(c.url, 'limit', 100, 1000);
-    const rows = g === null
-      ? host.db.prepare('SELECT id, gateway, t, clock, class, code, priority, detail, received FROM events ORDER BY id DESC LIMIT ?').all(limit)
-      : host.db.prepare('SELECT id, gateway, t, clock, class, code, priority, detail, received FROM events WHERE gateway = ? ORDER BY id DESC LIMIT ?').all(g, limit);
+    const rows = host.db
+      .prepare(`SELECT id, gateway, t, clock, class, code, priority, detail, received FROM events WHERE (@g IS NULL OR gateway = @g) AND (@cls IS NULL OR class = @cls) ORDER BY id DESC LIMIT @limit`)
+      .all({ g, cls, limit });
     return (rows as Array<{ detail: string }>).map((r) => ({ ...r, detail: JSON.parse(r.detail) as unknown }));
   });
 }
@@ -116,21 +119,17 @@ export function alarmRoutes(on: On, host: Host, now: Now): void {
 }
 
 export function commandRoutes(on: On, host: Host, now: Now): void {
-  on('GET', '/api/commands', EVERYONE, (c) => host.commands.list(c.url.searchParams.get('gateway') ?? undefined).map((x) => ({ ...x, params: JSON.parse(x.params) as unknown })));
-  on('GET', '/api/commands/:id', EVERYONE, (c) => {
-    const x = host.commands.get(Number(c.params[0]));
-    return { ...x, params: JSON.parse(x.params) as unknown };
-  });
+  on('GET', '/api/commands', EVERYONE, (c) => host.commands.list(c.url.searchParams.get('gateway') ?? undefined).map(commandView));
+  on('GET', '/api/commands/:id', EVERYONE, (c) => commandView(host.commands.get(Number(c.params[0]))));
   on('POST', '/api/commands', CLINICAL, async (c) => {
     const b = await c.body();
     const x = await host.commands.request(now(), c.user!, str(b, 'gateway'), str(b, 'orderId'), parseParams(b.params), b.passphrase);
-    return { status: x.status === 'awaiting-cosign' ? 202 : 201, body: { ...x, params: JSON.parse(x.params) as unknown } };
+    return { status: x.status === 'awaiting-cosign' ? 202 : 201, body: commandView(x) };
   });
   on('POST', '/api/commands/:id/cosign', CLINICAL, async (c) => {
-    const x = await host.commands.cosign(now(), c.user!, Number(c.params[0]), (await c.body()).passphrase);
-    return { ...x, params: JSON.parse(x.params) as unknown };
+    return commandView(await host.commands.cosign(now(), c.user!, Number(c.params[0]), (await c.body()).passphrase));
   });
-  on('POST', '/api/commands/:id/withdraw', CLINICAL, (c) => host.commands.withdraw(now(), c.user!, Number(c.params[0])));
+  on('POST', '/api/commands/:id/withdraw', CLINICAL, (c) => commandView(host.commands.withdraw(now(), c.user!, Number(c.params[0]))));
   on('GET', '/api/audit', ['admin', 'biomed', 'charge-nurse'], (c) => host.audit.recent(intParam(c.url, 'limit', 100, 1000), c.url.searchParams.get('subject') ?? undefined));
   on('GET', '/api/audit/verify', ['admin', 'biomed'], () => verifyAudit(host.db, host.audit.anchorForVerify));
 }

@@ -8,7 +8,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Host, StreamMessage } from '../types.js';
 import type { User } from '../users.js';
 import { sameOrigin, tokenOf } from './router.js';
-import { gatewayView } from './views.js';
+import { wardSnapshot, type Latest } from './ward.js';
 
 const MAX_BUFFERED = 4 * 1024 * 1024;
 
@@ -30,7 +30,7 @@ function gatewayOf(m: StreamMessage): string | undefined {
   return undefined;
 }
 
-function attach(host: Host, ws: WebSocket, user: User): void {
+function attach(host: Host, ws: WebSocket, user: User, latest: Latest, now: () => number): void {
   const gateways = new Set<string>(); // empty: every gateway
   // a frame over maxPayload, bad UTF-8, a protocol error: ws has already closed this socket (1009,
   // 1007, 1002) and reports it here; without a listener it is an uncaught exception that ends the host
@@ -51,11 +51,11 @@ function attach(host: Host, ws: WebSocket, user: User): void {
     if (ws.readyState === ws.OPEN && ws.bufferedAmount < MAX_BUFFERED) ws.send(textOf(m));
   });
   ws.on('close', off);
-  ws.send(JSON.stringify({ type: 'hello', user: user.username, role: user.role, gateways: host.gateways().map(gatewayView), alarms: host.alarms.list(true) }));
+  ws.send(JSON.stringify({ type: 'hello', user: user.username, role: user.role, ...wardSnapshot(host, latest, now()) }));
 }
 
 /** The stream's WebSocket server and the `upgrade` handler that signs the client in first. */
-export function createStream(host: Host, now: () => number, allowedOrigins: readonly string[] = []): { wss: WebSocketServer; upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void } {
+export function createStream(host: Host, now: () => number, latest: Latest, allowedOrigins: readonly string[] = []): { wss: WebSocketServer; upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   return {
     wss,
@@ -69,7 +69,7 @@ export function createStream(host: Host, now: () => number, allowedOrigins: read
         socket.end(`HTTP/1.1 ${refusal}\r\nconnection: close\r\n\r\n`);
         return;
       }
-      wss.handleUpgrade(req, socket, head, (ws) => attach(host, ws, user!));
+      wss.handleUpgrade(req, socket, head, (ws) => attach(host, ws, user!, latest, now));
     },
   };
 }

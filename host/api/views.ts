@@ -1,23 +1,8 @@
-/** How stored rows look in the API: a gateway, and a gateway's stored vitals batches decoded. */
+/** A gateway's stored vitals batches decoded, as the API serves them (a gateway's and a command's views: host/views.ts). */
 import { toHex } from '../../firmware/core/hex.js';
 import { decodeBatch, type VitalsBatch } from '../../firmware/core/vitals/index.js';
-import type { GatewayRow, Host } from '../types.js';
+import type { Host } from '../types.js';
 import { intParam } from './router.js';
-
-export function gatewayView(g: GatewayRow) {
-  return {
-    id: g.id,
-    bed: g.bed,
-    presence: g.presence,
-    mode: g.mode,
-    bdSeq: g.bd_seq,
-    bootId: g.boot_id ? toHex(g.boot_id) : null,
-    firmware: g.firmware,
-    device: g.device_kind ? { kind: g.device_kind, model: g.device_model, serial: g.device_serial } : null,
-    buffer: g.buffer_capacity === null ? null : { used: g.buffer_used, capacity: g.buffer_capacity, dropped: g.buffer_dropped },
-    lastSeen: g.last_seen,
-  };
-}
 
 export interface StoredBatch {
   readonly bootHex: string;

@@ -5,7 +5,7 @@
  * gateway sent it): measured fastest here, and the batch is the unit of acknowledgement.
  */
 import Database from 'better-sqlite3';
-import { migrateToV2 } from './migrations.js';
+import { migrateToV2, migrateToV3 } from './migrations.js';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -25,7 +25,18 @@ CREATE TABLE IF NOT EXISTS gateways (
   buffer_used INTEGER, buffer_capacity INTEGER, buffer_dropped INTEGER,
   last_seen INTEGER,                          -- host ms of the last message of any kind
   birth_at INTEGER,
-  limits TEXT                                 -- per-bed clinical alarm limits (JSON), null: defaults
+  limits TEXT,                                -- per-bed clinical alarm limits (JSON), null: defaults
+  -- the device's present settings from the last birth (JSON), null: not reported
+  settings TEXT
+) STRICT;
+CREATE TABLE IF NOT EXISTS notices (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,                         -- drill / outage / maintenance
+  message TEXT NOT NULL,
+  started INTEGER NOT NULL,
+  started_by TEXT NOT NULL,
+  ended INTEGER,
+  ended_by TEXT
 ) STRICT;
 CREATE TABLE IF NOT EXISTS boots (
   gateway TEXT NOT NULL,
@@ -47,6 +58,7 @@ CREATE TABLE IF NOT EXISTS batches (
   PRIMARY KEY (gateway, boot_id, seq)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS batches_received ON batches (received);
+CREATE INDEX IF NOT EXISTS batches_time ON batches (gateway, t0); -- the station's trends
 CREATE TABLE IF NOT EXISTS gaps (
   gateway TEXT NOT NULL,
   boot_id BLOB NOT NULL,
@@ -87,6 +99,7 @@ CREATE TABLE IF NOT EXISTS commands (
   counter INTEGER,
   order_id TEXT NOT NULL,
   params TEXT NOT NULL,
+  previous TEXT,                              -- the device's values of those settings when asked (JSON), null: not known
   requested_by TEXT NOT NULL,
   cosigned_by TEXT,
   status TEXT NOT NULL,                       -- awaiting-cosign / pending / accepted / rejected / applied / failed / timed-out / withdrawn
@@ -139,13 +152,13 @@ export function openDb(path: string): Db {
 }
 
 /** The schema version this code writes (PRAGMA user_version). */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /**
  * Brings a database to SCHEMA_VERSION, in one transaction: a new one gets the schema; version 0 (the
  * first host) has its gateway columns renamed to the protocol's names (fw → firmware, fill_* →
  * buffer_*) and its stored batches rewritten from the whole text-keyed record to the batch body of
- * protocol revision 2 (migrations.ts); a newer version than this code knows is refused.
+ * protocol revision 2 (migrations.ts); version 2 gains the gateways' device settings (3); a newer version than this code knows is refused.
  */
 function migrate(db: Db): void {
   const version = db.pragma('user_version', { simple: true }) as number;
@@ -154,6 +167,7 @@ function migrate(db: Db): void {
   const hasTables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'gateways'").get() as { n: number };
   db.transaction(() => {
     if (hasTables.n > 0 && version < 2) migrateToV2(db);
+    if (hasTables.n > 0 && version < 3) migrateToV3(db);
     db.exec(SCHEMA);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();

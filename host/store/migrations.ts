@@ -28,6 +28,14 @@ export function migrateToV2(db: Db): void {
   }
 }
 
+/** Version 3: the device's present settings, as the gateway's birth reports them, and each command's values before it. */
+export function migrateToV3(db: Db): void {
+  const columns = new Set((db.prepare("SELECT name FROM pragma_table_info('gateways')").all() as Array<{ name: string }>).map((c) => c.name));
+  if (!columns.has('settings')) db.exec('ALTER TABLE gateways ADD COLUMN settings TEXT');
+  const commandColumns = new Set((db.prepare("SELECT name FROM pragma_table_info('commands')").all() as Array<{ name: string }>).map((c) => c.name));
+  if (commandColumns.size > 0 && !commandColumns.has('previous')) db.exec('ALTER TABLE commands ADD COLUMN previous TEXT');
+}
+
 /** A revision-1 record as a revision-2 batch body; undefined when it is already one (or not a batch). */
 export function v1ToV2(bytes: Uint8Array): Uint8Array | undefined {
   const r = decode(bytes, { maxDepth: 6, maxLength: 8192 });

@@ -210,6 +210,8 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
       if (o.stop?.aborted) resolve();
       o.stop?.addEventListener('abort', () => resolve(), { once: true });
     });
+    // a drill is declared to every nursing station (a banner) for as long as it runs
+    const notice = s.drill ? ((await api('cleo')('POST', '/api/notices', { kind: 'drill', message: (s.description.split('.')[0] || `${s.name} drill`).slice(0, 200) })).json as { id?: number } | undefined)?.id : undefined;
     for (const x of steps) {
       await Promise.race([play.at(x.at), aborted]);
       if (o.stop?.aborted) break;
@@ -217,6 +219,7 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
     }
     await Promise.race([play.at(duration), aborted]);
     await Promise.all(play.pending);
+    if (notice !== undefined) await api('cleo')('POST', `/api/notices/${notice}/end`).catch(() => undefined);
     const attackResults = await Promise.all(play.attacks);
     const ranFor = ((performance.now() - t0) / 1000) * speed;
 

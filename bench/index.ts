@@ -3,6 +3,7 @@ import { benchCbor } from './cbor.bench.js';
 import { benchHost } from './host.bench.js';
 import { benchLog } from './log.bench.js';
 import { benchModdable } from './moddable.bench.js';
+import { benchStation } from './station.bench.js';
 import { benchVerify } from './verify.bench.js';
 import { benchWard } from './ward.bench.js';
 
@@ -13,6 +14,7 @@ const sections: ReadonlyArray<readonly [string, () => string | Promise<string>]>
   ['host', benchHost],
   ['ward', benchWard],
   ['moddable', benchModdable],
+  ['station', benchStation],
 ];
 
 const only = process.argv.slice(2);

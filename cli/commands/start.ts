@@ -15,10 +15,9 @@ import { UsageError, type Command } from '../command.js';
  * firmware core with its simulated device, logging in with the secret the host's site issued it. On
  * the first run it makes a demo site in the data directory (root key, clinicians' keys, trust list,
  * users) and prints the demo logins once (they stay in `<data-dir>/demo-logins.json`). It runs until
- * Ctrl-C (or `--duration`), then prints the ward's report.
+ * Ctrl-C (or `--duration`), then prints the ward's report. The host serves the nursing station (web/,
+ * docs/station.md) at its HTTP address, which it prints first.
  */
-const NOT_YET = ['nursing-station dashboard'];
-
 async function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createServer();
@@ -29,7 +28,7 @@ async function portFree(port: number): Promise<boolean> {
 
 export const startCommand: Command = {
   name: 'start',
-  summary: 'start the main job: host service with its embedded broker and API, and a simulated 12-bed ward (the ward scenario)',
+  summary: 'start the main job: host service with its embedded broker, API and nursing-station web app, and a simulated 12-bed ward (the ward scenario)',
   usage: 'vigil start [--broker-port 1883] [--http-port 8080] [--data-dir .vigil] [--gateways 12] [--duration <seconds>]',
   async run(args) {
     const { values } = parseArgs({ args: [...args], options: { 'broker-port': { type: 'string' }, 'http-port': { type: 'string' }, 'data-dir': { type: 'string' }, gateways: { type: 'string' }, duration: { type: 'string' } }, strict: true });
@@ -55,12 +54,13 @@ export const startCommand: Command = {
         hostPorts: ports,
         stop: stop.signal,
         onReady: ({ hostUrl, brokerUrl, site, beds }) => {
+          console.log(`\nNursing station: ${hostUrl}/  (open it in a browser and sign in with a demo login below)\n`);
           console.log(`Vigil site ${site.paths.site}: broker ${brokerUrl}, API ${hostUrl} (docs/api.md), ${beds} gateways with simulated devices (the ward scenario); data in ${dir}/`);
           if (site.made) {
             const lines = DEMO.map((d) => `${d.username.padEnd(5)} ${d.role.padEnd(13)} ${site.logins.passwords[d.username]}${site.logins.passphrases[d.username] === undefined ? '' : `   signing passphrase ${site.logins.passphrases[d.username]}`}`);
             console.log(`Demo logins (shown once; also in ${join(dir, 'demo-logins.json')}):\n  ${lines.join('\n  ')}`);
           } else console.log(`Demo logins: ${join(dir, 'demo-logins.json')}`);
-          console.log(`Not built yet: ${NOT_YET.join('; ')}. Ctrl-C stops and prints the ward's report.\n`);
+          console.log("Ctrl-C stops and prints the ward's report.\n");
         },
       });
       console.log(renderReport(report));

@@ -118,14 +118,14 @@ describe('vigil firmware build', () => {
 });
 
 describe('vigil start (npm start)', () => {
-  it('runs the ward scenario: the host with its broker and API, 12 beds in a realistic mix whose gateways come online; says what is not built yet; stops cleanly with the ward\'s report', () => {
+  it('runs the ward scenario: the host with its broker and API, 12 beds in a realistic mix whose gateways come online; prints the nursing station\'s address; stops cleanly with the ward\'s report', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-start-'));
     const r = spawnSync(process.execPath, [bin, 'start', '--broker-port', '0', '--http-port', '0', '--data-dir', dir, '--duration', '12'], { encoding: 'utf8', timeout: 150_000 });
     expect(r.stderr).toBe('');
     expect(r.status, r.stdout).toBe(0);
     expect(r.stdout).toMatch(/broker mqtt:\/\/127\.0\.0\.1:\d+, API http:\/\/127\.0\.0\.1:\d+ \(docs\/api\.md\), 12 gateways/);
     expect(r.stdout).toMatch(/ana +nurse +\S{12}/);
-    expect(r.stdout).toMatch(/Not built yet: nursing-station dashboard/);
+    expect(r.stdout).toMatch(/Nursing station: http:\/\/127\.0\.0\.1:\d+\/ /);
     // the report: six monitors, four pumps, two ventilators, every sample made at the host
     for (const [kind, n] of [['monitor', 6], ['pump', 4], ['ventilator', 2]] as const) expect(r.stdout.match(new RegExp(`^gw-bed-\\d+ +${kind} `, 'gm'))?.length, kind).toBe(n);
     expect(r.stdout).toMatch(/PASS +without a power cut, every sample a device made is at the host: 12 beds: made = stored/);

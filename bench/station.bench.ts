@@ -1,0 +1,116 @@
+/**
+ * `npm run bench -- station`: the nursing station in real Chromium (Debian's, through playwright-core)
+ * watching a simulated ward of N gateways (`vigil sim --scenario scale`: every bed a 1 Hz monitor,
+ * the defaults users get: 5 s live batches), against the host as `npm start` runs it.
+ *
+ * Per N, after a 30 s warm-up, over a measured window:
+ *  - device sample → display: for each batch the ward page shows, the time from the device taking the
+ *    batch's newest sample to the bed's tile holding it in the DOM (the app's own layout effect).
+ *    The batch interval is in it: a sample waits in the gateway until its batch of 5 s goes out.
+ *  - the same from a plain WebSocket client of the same stream in this process: the reference, so the
+ *    page's own cost is the difference (and the ratio).
+ *  - long tasks (the browser's PerformanceObserver 'longtask': over 50 ms on the main thread).
+ *
+ * Sizes: VIGIL_STATION_SIZES (default 200,1000); window: VIGIL_STATION_SECONDS (default 60).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WebSocket } from 'ws';
+import { runSimulation } from '../simulator/fleet/run.js';
+import { loadScenario } from '../simulator/fleet/scenario.js';
+import { launchChromium, signIn } from '../test/support/browser.js';
+import { fmt, table } from './measure.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function pct(xs: readonly number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+interface Figures {
+  readonly n: number;
+  readonly shown: number[];
+  readonly stream: number[];
+  readonly longTasks: number[];
+}
+
+async function measure(n: number, windowS: number): Promise<Figures> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-station-bench-'));
+  const stop = new AbortController();
+  let ready: (info: { hostUrl: string; password: string }) => void;
+  const up = new Promise<{ hostUrl: string; password: string }>((r) => (ready = r));
+  const run = runSimulation({
+    scenario: loadScenario('scale'),
+    gateways: n,
+    duration: windowS + 120,
+    dataDir: dir,
+    stop: stop.signal,
+    log: () => undefined,
+    onReady: ({ hostUrl, site }) => ready({ hostUrl, password: site.logins.passwords.ana! }),
+  });
+  const { hostUrl, password } = await up;
+  const browser = await launchChromium();
+  try {
+    const page = await (await browser.newContext({ viewport: { width: 1920, height: 1080 } })).newPage();
+    await signIn(page, hostUrl, 'ana', password);
+    await page.evaluate(() => {
+      const w = globalThis as unknown as { longTasks: number[] };
+      w.longTasks = [];
+      new PerformanceObserver((l) => {
+        for (const e of l.getEntries()) w.longTasks.push(e.duration);
+      }).observe({ type: 'longtask', buffered: false });
+    });
+    // the reference: the same stream, read by a plain client here
+    const login = (await (await fetch(`${hostUrl}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'ana', password }) })).json()) as { token: string };
+    const stream: number[] = [];
+    let measuring = false;
+    const ws = new WebSocket(`${hostUrl.replace('http', 'ws')}/api/stream?token=${login.token}`, { headers: { origin: hostUrl } });
+    ws.on('message', (data) => {
+      const m = JSON.parse(String(data)) as { type: string; clock?: string; t0?: number; columns?: Array<{ dt: number; values: Array<number | null> }> };
+      if (!measuring || m.type !== 'vitals' || m.clock !== 'utc') return;
+      const newest = Math.max(...m.columns!.map((c) => m.t0! + (c.values.length - 1) * c.dt));
+      stream.push(Date.now() - newest);
+    });
+    await sleep(30_000); // every gateway connecting at once is the start, not the steady ward
+    await page.evaluate(() => {
+      (globalThis as unknown as { vigilLatency: number[] }).vigilLatency.length = 0;
+      (globalThis as unknown as { longTasks: number[] }).longTasks.length = 0;
+    });
+    measuring = true;
+    await sleep(windowS * 1000);
+    measuring = false;
+    const shown = await page.evaluate(() => [...(globalThis as unknown as { vigilLatency: number[] }).vigilLatency]);
+    const longTasks = await page.evaluate(() => [...(globalThis as unknown as { longTasks: number[] }).longTasks]);
+    ws.close();
+    return { n, shown, stream, longTasks };
+  } finally {
+    await browser.close();
+    stop.abort();
+    await run.catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function benchStation(): Promise<string> {
+  const sizes = (process.env.VIGIL_STATION_SIZES ?? '200,1000').split(',').map(Number);
+  const windowS = Number(process.env.VIGIL_STATION_SECONDS ?? 60);
+  const rows: string[][] = [['gateways', 'batches shown', 'sample→display p50', 'p99', 'stream p50', 'p99', 'display/stream p99', 'long tasks >50 ms', 'longest task']];
+  for (const n of sizes) {
+    const f = await measure(n, windowS);
+    rows.push([
+      String(n),
+      String(f.shown.length),
+      `${fmt(pct(f.shown, 50))} ms`,
+      `${fmt(pct(f.shown, 99))} ms`,
+      `${fmt(pct(f.stream, 50))} ms`,
+      `${fmt(pct(f.stream, 99))} ms`,
+      `×${(pct(f.shown, 99) / pct(f.stream, 99)).toFixed(2)}`,
+      String(f.longTasks.length),
+      f.longTasks.length === 0 ? '—' : `${fmt(Math.max(...f.longTasks))} ms`,
+    ]);
+  }
+  return `${table(rows)}\nsample→display includes the batch interval (5 s batches: the newest sample of a batch waits up to one sample period, 1 s, before the batch goes out); window ${windowS} s after a 30 s warm-up`;
+}

@@ -83,6 +83,8 @@ async function measure(n: number, windowS: number): Promise<Figures> {
     await sleep(windowS * 1000);
     measuring = false;
     const shown = await page.evaluate(() => [...(globalThis as unknown as { vigilLatency: number[] }).vigilLatency]);
+    const tiles = await page.evaluate(() => ({ tiles: document.querySelectorAll('.tile').length, live: document.querySelectorAll('.fresh[data-live="yes"]').length, banner: document.querySelector('.banner')?.textContent ?? '' }));
+    if (shown.length === 0) throw new Error(`${n} gateways: the page showed no batch in ${windowS} s (${tiles.tiles} tiles, ${tiles.live} live; ${tiles.banner || 'no banner'})`);
     const longTasks = await page.evaluate(() => [...(globalThis as unknown as { longTasks: number[] }).longTasks]);
     ws.close();
     return { n, shown, stream, longTasks };

@@ -127,7 +127,7 @@ export class Gateways {
 
   setPresence(id: string, presence: Presence, mode: string | null): void {
     const before = this.getRow.get(id);
-    this.db.prepare('UPDATE gateways SET presence = ? WHERE id = ?').run(presence, id);
+    this.db.prepare('UPDATE gateways SET presence = ?, presence_since = CASE WHEN presence = ? AND presence_since IS NOT NULL THEN presence_since ELSE ? END WHERE id = ?').run(presence, presence, this.now(), id);
     if (before?.presence !== presence) {
       this.audit.append(this.now(), 'host', 'gateway-presence', `gateway/${id}`, { from: before?.presence ?? null, to: presence });
       if (presence === 'offline') this.alarms.raise(this.now(), id, 'technical', 'gateway-offline', 'medium', `${id} is offline: no data reaches the station (the gateway keeps recording)`);

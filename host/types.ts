@@ -34,6 +34,8 @@ export interface GatewayRow {
   readonly id: string;
   readonly bed: string | null;
   readonly presence: Presence;
+  /** Host ms when the gateway took this presence (null: before schema 3, or never). */
+  readonly presence_since: number | null;
   readonly bd_seq: number | null;
   readonly boot_id: Uint8Array | null;
   readonly firmware: string | null;
@@ -57,6 +59,7 @@ export interface GatewayState {
   readonly id: string;
   readonly bed: string | null;
   readonly presence: Presence;
+  readonly presenceSince: number | null;
   readonly mode: string | null;
   readonly bdSeq: number | null;
   readonly bootId: string | null;

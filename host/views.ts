@@ -11,6 +11,7 @@ export function gatewayView(g: GatewayRow): GatewayState {
     id: g.id,
     bed: g.bed,
     presence: g.presence,
+    presenceSince: g.presence_since,
     mode: g.mode,
     bdSeq: g.bd_seq,
     bootId: g.boot_id ? toHex(g.boot_id) : null,

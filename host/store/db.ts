@@ -16,6 +16,7 @@ CREATE TABLE IF NOT EXISTS gateways (
   id TEXT PRIMARY KEY,
   bed TEXT,
   presence TEXT NOT NULL DEFAULT 'offline',  -- online / degraded / offline
+  presence_since INTEGER,                     -- host ms when it took this presence
   bd_seq INTEGER,
   boot_id BLOB,
   firmware TEXT,

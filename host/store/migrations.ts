@@ -28,10 +28,11 @@ export function migrateToV2(db: Db): void {
   }
 }
 
-/** Version 3: the device's present settings, as the gateway's birth reports them, and each command's values before it. */
+/** Version 3: the device's present settings as the gateway's birth reports them, since when it has its presence, and each command's values before it. */
 export function migrateToV3(db: Db): void {
   const columns = new Set((db.prepare("SELECT name FROM pragma_table_info('gateways')").all() as Array<{ name: string }>).map((c) => c.name));
   if (!columns.has('settings')) db.exec('ALTER TABLE gateways ADD COLUMN settings TEXT');
+  if (!columns.has('presence_since')) db.exec('ALTER TABLE gateways ADD COLUMN presence_since INTEGER');
   const commandColumns = new Set((db.prepare("SELECT name FROM pragma_table_info('commands')").all() as Array<{ name: string }>).map((c) => c.name));
   if (commandColumns.size > 0 && !commandColumns.has('previous')) db.exec('ALTER TABLE commands ADD COLUMN previous TEXT');
 }

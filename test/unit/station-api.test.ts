@@ -43,6 +43,7 @@ describe('the station API', () => {
   it("shows each gateway's device settings as its birth reports them, and a change made at the device", async () => {
     const g = await api('ana', 'GET', '/api/gateways/gw-p');
     expect(g.json.settings).toEqual({ rate: 50, vtbi: 500, bolus: 1 });
+    expect(Date.now() - g.json.presenceSince).toBeLessThan(60_000); // online since it came up
     gws[0]!.device.act((d, now) => d.localChange('vtbi', 750, now));
     await until('the change at the device in the birth', async () => (await api('ana', 'GET', '/api/gateways/gw-p')).json.settings?.vtbi === 750, 10_000);
   });

@@ -10,7 +10,7 @@ import { Live } from '../../web/src/live.js';
 import type { Alarm, Gateway } from '../../web/src/types.js';
 
 const gw = (over: Partial<Gateway> = {}): Gateway => ({
-  id: 'gw-1', bed: 'Bed 1', presence: 'online', mode: 'online', firmware: '1.0.0', device: { kind: 'monitor', model: 'generic-monitor-v1', serial: 'M1' },
+  id: 'gw-1', bed: 'Bed 1', presence: 'online', presenceSince: 1_000_000, mode: 'online', firmware: '1.0.0', device: { kind: 'monitor', model: 'generic-monitor-v1', serial: 'M1' },
   buffer: { used: 0, capacity: 983_040, dropped: 0 }, settings: null, lastSeen: 1_000_000, birthAt: 900_000, ...over,
 });
 
@@ -37,7 +37,8 @@ describe('the station in words', () => {
   it('names gateway states: online, degraded with its buffer, offline with how long, back-filling', () => {
     expect(gatewayState(gw(), false, 1_000_000)).toEqual({ key: 'online', text: 'Online' });
     expect(gatewayState(gw({ presence: 'offline' }), false, 1_000_000 + 7 * 60_000).text).toBe('Offline · buffering 7 min');
-    expect(gatewayState(gw({ presence: 'degraded', mode: 'degraded', buffer: { used: 20_480, capacity: 983_040, dropped: 0 } }), false, 0).text).toBe('Degraded · buffering 20 KB');
+    expect(gatewayState(gw({ presence: 'degraded', mode: 'degraded', presenceSince: 0 }), false, 20 * 60_000).text).toBe('Degraded · buffering 20 min');
+    expect(gatewayState(gw({ presence: 'offline', presenceSince: null, lastSeen: null }), false, 0).text).toBe('Offline · buffering at the bedside');
     expect(gatewayState(gw({ presence: 'degraded', device: null }), false, 0).text).toBe('Degraded · no device');
     expect(gatewayState(gw({ presence: 'degraded', mode: 'recovering' }), true, 0).key).toBe('backfill');
     // offline wins over a back-fill seen a moment ago: the gateway is gone again

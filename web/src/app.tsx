@@ -27,12 +27,19 @@ export function useSession(): Session {
   return s;
 }
 
-/** The ward, re-read whenever the stream changes it (at most once per frame). */
+/** The ward, re-read whenever it changes as a whole (at most once per frame): beds, presence, alarms, commands, notices, the link; not every bed's new values (useGatewayChanges). */
 export function useWard(): Ward {
   const { live } = useSession();
   const [, setVersion] = useState(0);
   useEffect(() => live.subscribe(() => setVersion(live.ward.version)), [live]);
   return live.ward;
+}
+
+/** Re-renders when one gateway's own state or values change (its tile, its bed page). */
+export function useGatewayChanges(id: string): void {
+  const { live } = useSession();
+  const [, setVersion] = useState(0);
+  useEffect(() => live.subscribeGateway(id, () => setVersion(live.ward.version)), [live, id]);
 }
 
 /** The time now, moving every `everyMs` (ages and "buffering N min" texts). */

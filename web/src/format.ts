@@ -88,14 +88,14 @@ export function sortAlarms(alarms: Iterable<Alarm>): Alarm[] {
 /** A gateway's state in words: what the tile and the fleet view show. */
 export function gatewayState(g: Gateway, backfilling: boolean, now: number): { readonly key: 'online' | 'degraded' | 'offline' | 'backfill'; readonly text: string } {
   if (g.presence === 'offline') {
-    const since = g.lastSeen ?? g.birthAt;
-    return { key: 'offline', text: since === null ? 'Offline' : `Offline · buffering ${duration(now - since)}` };
+    const since = g.presenceSince ?? g.lastSeen;
+    return { key: 'offline', text: since === null ? 'Offline · buffering at the bedside' : `Offline · buffering ${duration(now - since)}` };
   }
   if (backfilling) return { key: 'backfill', text: 'Back-filling' };
   if (g.presence === 'degraded') {
     if (g.device === null) return { key: 'degraded', text: 'Degraded · no device' };
-    const used = g.buffer?.used ?? 0;
-    return { key: 'degraded', text: used > 0 ? `Degraded · buffering ${Math.round(used / 1024)} KB` : 'Degraded' };
+    const since = g.presenceSince;
+    return { key: 'degraded', text: since === null ? 'Degraded · buffering' : `Degraded · buffering ${duration(now - since)}` };
   }
   return { key: 'online', text: 'Online' };
 }

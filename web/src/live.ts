@@ -5,6 +5,7 @@
  * When the stream drops, the link is `lost` and every value is shown as not live until a new hello;
  * it reconnects by itself (0.5 s, doubling to 5 s), and goes back to sign-in when the session ended.
  */
+import { sortAlarms } from './format.js';
 import type { Alarm, Command, Gateway, LatestValue, Notice, StreamMessage, VitalsMessage } from './types.js';
 
 /** A value older than this is not shown as live (three live batches of 5 s). */
@@ -31,6 +32,8 @@ export interface Ward {
   gateways: Map<string, Gateway>;
   latest: Map<string, Record<string, LatestValue>>;
   alarms: Map<number, Alarm>;
+  /** Each gateway's active alarms, highest priority first then newest (its tile's badge). */
+  alarmsByGateway: Map<string, Alarm[]>;
   notices: Map<number, Notice>;
   commands: Map<number, Command>;
   /** Gateway → when its last back-filled batch arrived. */
@@ -40,6 +43,11 @@ export interface Ward {
 }
 
 type Listener = () => void;
+
+/** Whether a gateway's new state changes what the ward's layout shows (not only its own tile). */
+function structural(a: Gateway | undefined, b: Gateway): boolean {
+  return a === undefined || a.presence !== b.presence || a.mode !== b.mode || a.bed !== b.bed || a.device?.kind !== b.device?.kind;
+}
 type VitalsListener = (m: VitalsMessage) => void;
 
 /** Latency samples (ms from a batch's newest sample to the tile showing it), for the browser benchmark. */
@@ -58,12 +66,18 @@ export class Live {
     gateways: new Map(),
     latest: new Map(),
     alarms: new Map(),
+    alarmsByGateway: new Map(),
     notices: new Map(),
     commands: new Map(),
     backfill: new Map(),
     version: 0,
   };
+  /** Called when the ward changes as a whole (beds, presence, alarms, commands, notices, the link). */
   private readonly listeners = new Set<Listener>();
+  /** Called when one gateway's own state or values change: its tile re-renders, not the whole ward. */
+  private readonly gatewayListeners = new Map<string, Set<Listener>>();
+  private readonly dirty = new Set<string>();
+  private wardDirty = false;
   private readonly vitalsListeners = new Set<VitalsListener>();
   private ws: WebSocket | undefined;
   private retryMs = 500;
@@ -86,6 +100,13 @@ export class Live {
     return () => this.listeners.delete(l);
   }
 
+  subscribeGateway(id: string, l: Listener): () => void {
+    let set = this.gatewayListeners.get(id);
+    if (set === undefined) this.gatewayListeners.set(id, (set = new Set()));
+    set.add(l);
+    return () => set.delete(l);
+  }
+
   onVitals(l: VitalsListener): () => void {
     this.vitalsListeners.add(l);
     return () => this.vitalsListeners.delete(l);
@@ -102,12 +123,21 @@ export class Live {
     return g?.mode === 'recovering' || now - (this.ward.backfill.get(gateway) ?? 0) < BACKFILL_MS;
   }
 
-  private changed(): void {
+  /** Schedules one update per animation frame: the whole ward when `gateway` is undefined or `whole`, else that gateway's tile. */
+  private changed(gateway?: string, whole = gateway === undefined): void {
     this.ward.version++;
+    if (whole) this.wardDirty = true;
+    if (gateway !== undefined) this.dirty.add(gateway);
     if (this.frame !== 0) return;
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
-      for (const l of this.listeners) l();
+      const ids = [...this.dirty];
+      this.dirty.clear();
+      if (this.wardDirty) {
+        this.wardDirty = false;
+        for (const l of this.listeners) l();
+      }
+      for (const id of ids) for (const l of this.gatewayListeners.get(id) ?? []) l();
     });
   }
 
@@ -151,8 +181,16 @@ export class Live {
     };
   }
 
+  private indexAlarms(gateway: string): void {
+    const list = sortAlarms([...this.ward.alarms.values()].filter((a) => a.gateway === gateway));
+    if (list.length === 0) this.ward.alarmsByGateway.delete(gateway);
+    else this.ward.alarmsByGateway.set(gateway, list);
+  }
+
   private take(m: StreamMessage): void {
     const w = this.ward;
+    let gateway: string | undefined;
+    let whole = true;
     switch (m.type) {
       case 'hello':
         w.site = m.site;
@@ -162,6 +200,8 @@ export class Live {
         w.gateways = new Map(m.gateways.map((g) => [g.id, g]));
         w.latest = new Map(Object.entries(m.latest));
         w.alarms = new Map(m.alarms.map((a) => [a.id, a]));
+        w.alarmsByGateway = new Map();
+        for (const a of sortAlarms(m.alarms)) w.alarmsByGateway.set(a.gateway, [...(w.alarmsByGateway.get(a.gateway) ?? []), a]);
         w.notices = new Map(m.notices.map((n) => [n.id, n]));
         w.storageOk = true;
         this.retryMs = 500;
@@ -181,16 +221,22 @@ export class Live {
           row[c.key] = { v: c.values[i]!, t, unit: c.unit, historical: m.historical };
         }
         w.latest.set(m.gateway, row);
+        whole = m.historical && !this.isBackfilling(m.gateway); // a bed starts back-filling: the ward's filter may change
         if (m.historical) w.backfill.set(m.gateway, Date.now());
         for (const l of this.vitalsListeners) l(m);
+        gateway = m.gateway;
         break;
       }
       case 'presence':
+        gateway = m.gateway;
+        whole = structural(w.gateways.get(m.gateway), m.state);
         w.gateways.set(m.gateway, m.state);
         break;
       case 'alarm':
         if (m.alarm.cleared === null) w.alarms.set(m.alarm.id, m.alarm);
         else w.alarms.delete(m.alarm.id);
+        gateway = m.alarm.gateway;
+        this.indexAlarms(gateway);
         break;
       case 'command':
         w.commands.set(m.command.id, m.command);
@@ -205,6 +251,6 @@ export class Live {
       default:
         return;
     }
-    this.changed();
+    this.changed(gateway, whole);
   }
 }

@@ -6,6 +6,8 @@ export interface Gateway {
   readonly id: string;
   readonly bed: string | null;
   readonly presence: Presence;
+  /** Host ms when it took this presence (null: not known). */
+  readonly presenceSince: number | null;
   readonly mode: string | null;
   readonly firmware: string | null;
   readonly device: { readonly kind: string; readonly model: string | null; readonly serial: string | null } | null;

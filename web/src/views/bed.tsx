@@ -4,7 +4,7 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api.js';
-import { Link, useNow, useSession, useWard } from '../app.js';
+import { Link, useGatewayChanges, useNow, useSession, useWard } from '../app.js';
 import { clockTime, dateTime, duration, fmt, gatewayState, KEY_VITALS, KIND_NAMES, sortAlarms, unitText } from '../format.js';
 import { isSpot } from '../live.js';
 import type { Command, Gateway, Profile } from '../types.js';
@@ -210,6 +210,7 @@ export function useCommands(gateway: string | undefined): Command[] {
 
 export function BedPage(props: { id: string }) {
   const ward = useWard();
+  useGatewayChanges(props.id);
   const { live } = useSession();
   const now = useNow(5000);
   const profiles = useProfiles();

@@ -5,7 +5,7 @@
  */
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
-import { Link, navigate, useSession, useWard } from '../app.js';
+import { Link, navigate, useGatewayChanges, useSession, useWard } from '../app.js';
 import { byBed, clockTime, fmt, KIND_NAMES, STATUS_TEXT, unitText } from '../format.js';
 import type { Command, Gateway, NumericSetting, Profile } from '../types.js';
 import { useCommands, useProfiles } from './bed.js';
@@ -270,6 +270,7 @@ function Composer(props: { g: Gateway; profile: Profile; onSent: (c: Command) =>
 
 export function ConsolePage(props: { id: string | undefined }) {
   const ward = useWard();
+  useGatewayChanges(props.id ?? ''); // the bed's present settings, as its births report them
   const { user } = useSession();
   const profiles = useProfiles();
   const commands = useCommands(undefined);

@@ -3,7 +3,7 @@
  * time it was taken, on paper (the print stylesheet puts one bed per page; the browser's print to PDF
  * makes the PDF) — what nurses need to carry on by hand when systems go down.
  */
-import { useSession, useWard } from '../app.js';
+import { useNow, useSession, useWard } from '../app.js';
 import { byBed, dateTime, fmt, gatewayState, KEY_VITALS, KIND_NAMES, metricLabel, sortAlarms, unitText } from '../format.js';
 import type { Gateway, Profile } from '../types.js';
 import { useProfiles } from './bed.js';
@@ -99,6 +99,7 @@ function Sheet(props: { g: Gateway; profile: Profile | undefined; printed: numbe
 
 export function DowntimePage(props: { id: string | undefined }) {
   const ward = useWard();
+  useNow(5000); // the latest values, every 5 s
   const { user } = useSession();
   const profiles = useProfiles();
   const printed = Date.now() + ward.skew;

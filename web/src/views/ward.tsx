@@ -3,60 +3,76 @@
  * (shape and text as well as colour), the gateway's state and how fresh the values are.
  */
 import { memo } from 'preact/compat';
-import { useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { Link, useNow, useSession, useWard } from '../app.js';
-import { byBed, duration, fmt, gatewayState, KEY_VITALS, KIND_NAMES, PRIORITY_MARK, sortAlarms, unitText } from '../format.js';
-import { isSpot, latencySamples } from '../live.js';
-import type { Alarm, Gateway, LatestValue } from '../types.js';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { Link, useGatewayChanges, useNow, useSession, useWard } from '../app.js';
+import { byBed, duration, fmt, gatewayState, KEY_VITALS, KIND_NAMES, PRIORITY_MARK, unitText } from '../format.js';
+import { isSpot, latencySamples, STALE_MS, type LinkState } from '../live.js';
 
 
 interface TileProps {
-  readonly g: Gateway;
-  readonly values: Record<string, LatestValue> | undefined;
-  readonly alarm: Alarm | undefined;
-  readonly alarms: number;
-  readonly live: boolean;
-  readonly backfilling: boolean;
-  /** The age of the newest value, in whole minutes, when not live (changes the text). */
-  readonly staleMin: number;
-  /** Minutes since the gateway was last seen, when offline. */
-  readonly offlineMin: number;
-  readonly skew: number;
+  readonly id: string;
+  /** The station's link to the host: when it drops, every tile says its values are not live. */
+  readonly link: LinkState;
 }
 
+/**
+ * A bed's tile. It follows its own gateway (useGatewayChanges): a new batch re-renders this tile
+ * alone, never the ward, so a ward of a thousand beds stays responsive.
+ */
 export const Tile = memo(function Tile(p: TileProps) {
-  const { g } = p;
-  const kind = g.device?.kind ?? 'unknown';
-  const show = KEY_VITALS[kind] ?? [];
-  const newest = p.values === undefined ? undefined : Math.max(...Object.values(p.values).map((v) => v.t));
-  const state = gatewayState(g, p.backfilling, Date.now());
+  useGatewayChanges(p.id);
+  const { live } = useSession();
+  const ward = live.ward;
+  const g = ward.gateways.get(p.id);
+  const values = ward.latest.get(p.id);
+  const alarms = ward.alarmsByGateway.get(p.id) ?? [];
+  const alarm = alarms[0];
+  const now = Date.now();
+  const newest = values === undefined ? undefined : Math.max(...Object.values(values).map((v) => v.t));
+  const isLive = values !== undefined && Object.entries(values).some(([k, v]) => !isSpot(k) && live.isLive(p.id, v, now, k));
+  const staleMin = isLive || newest === undefined ? 0 : Math.floor((now + ward.skew - newest) / 60_000);
   const seen = useRef<number | undefined>(undefined);
   useLayoutEffect(() => {
     // the value is in the page: how long since the device took its newest sample
-    if (newest !== undefined && p.live && (seen.current === undefined || newest > seen.current)) {
-      if (seen.current !== undefined) latencySamples.push(Date.now() + p.skew - newest);
+    if (newest !== undefined && isLive && (seen.current === undefined || newest > seen.current)) {
+      if (seen.current !== undefined) latencySamples.push(Date.now() + ward.skew - newest);
       if (latencySamples.length > 100_000) latencySamples.splice(0, 50_000);
     }
     seen.current = newest;
-  }, [newest, p.live]);
-  const mark = p.alarm === undefined ? undefined : PRIORITY_MARK[p.alarm.priority];
+  }, [newest, isLive]);
+  const backfilling = live.isBackfilling(p.id, now);
+  const [, tick] = useState(0);
+  useEffect(() => {
+    // time alone changes what the tile says: a value going stale, back-filling ending, an offline bed's minutes
+    const untilStale = isLive && newest !== undefined ? newest + STALE_MS - (Date.now() + ward.skew) + 100 : Infinity;
+    const wait = Math.min(untilStale, backfilling ? 5_000 : Infinity, g !== undefined && g.presence !== 'online' ? 30_000 : Infinity, staleMin > 0 || !isLive ? 60_000 : Infinity);
+    if (wait === Infinity) return;
+    const t = setTimeout(() => tick((x) => x + 1), Math.max(500, wait));
+    return () => clearTimeout(t);
+  });
+  if (g === undefined) return null;
+  const kind = g.device?.kind ?? 'unknown';
+  const show = KEY_VITALS[kind] ?? [];
+  const state = gatewayState(g, backfilling, now);
+  const pv = { values, live: isLive, staleMin };
+  const mark = alarm === undefined ? undefined : PRIORITY_MARK[alarm.priority];
   return (
-    <li class={`tile state-${state.key}${p.alarm ? ` alarm-${p.alarm.priority}` : ''}${p.live ? '' : ' stale'}`} data-gateway={g.id}>
+    <li class={`tile state-${state.key}${alarm ? ` alarm-${alarm.priority}` : ''}${pv.live ? '' : ' stale'}`} data-gateway={g.id}>
       <Link href={`/bed/${encodeURIComponent(g.id)}`} class="tile-link">
         <div class="tile-head">
           <span class="bed">{g.bed ?? g.id}</span>
           <span class="kind">{KIND_NAMES[kind] ?? 'No device'}</span>
         </div>
-        <div class={`alarm-badge ${p.alarm ? `prio-${p.alarm.priority}` : 'none'}`} data-alarm={p.alarm?.code ?? ''}>
-          {p.alarm && mark ? (
+        <div class={`alarm-badge ${alarm ? `prio-${alarm.priority}` : 'none'}`} data-alarm={alarm?.code ?? ''}>
+          {alarm && mark ? (
             <>
               <span class="shape" aria-hidden="true">
                 {mark.shape}
               </span>{' '}
-              {mark.text} · {p.alarm.message.replace(/^[^:]*: /, '')}
-              {p.alarms > 1 ? ` (+${p.alarms - 1})` : ''}
-              {p.alarm.acked_by ? ' · acknowledged' : ''}
-              {p.alarm.silenced_until !== null && p.alarm.silenced_until > Date.now() ? ' · silenced' : ''}
+              {mark.text} · {alarm.message.replace(/^[^:]*: /, '')}
+              {alarms.length > 1 ? ` (+${alarms.length - 1})` : ''}
+              {alarm.acked_by ? ' · acknowledged' : ''}
+              {alarm.silenced_until !== null && alarm.silenced_until > Date.now() ? ' · silenced' : ''}
             </>
           ) : (
             'No active alarm'
@@ -64,7 +80,7 @@ export const Tile = memo(function Tile(p: TileProps) {
         </div>
         <dl class="vitals">
           {show.map((m) => {
-            const v = p.values?.[m.key];
+            const v = pv.values?.[m.key];
             return (
               <div class="vital" data-metric={m.key}>
                 <dt>{m.label}</dt>
@@ -79,8 +95,8 @@ export const Tile = memo(function Tile(p: TileProps) {
           <span class={`gw-state gw-${state.key}`} data-state={state.key}>
             <span aria-hidden="true">{state.key === 'online' ? '●' : state.key === 'offline' ? '○' : state.key === 'backfill' ? '↻' : '◐'}</span> {state.text}
           </span>
-          <span class="fresh" data-live={p.live ? 'yes' : 'no'}>
-            {newest === undefined ? 'no values yet' : p.live ? 'live' : `not live · ${p.staleMin < 1 ? 'under 1 min' : duration(p.staleMin * 60_000)} old`}
+          <span class="fresh" data-live={pv.live ? 'yes' : 'no'}>
+            {newest === undefined ? 'no values yet' : pv.live ? 'live' : `not live · ${pv.staleMin < 1 ? 'under 1 min' : duration(pv.staleMin * 60_000)} old`}
           </span>
         </div>
       </Link>
@@ -90,17 +106,24 @@ export const Tile = memo(function Tile(p: TileProps) {
 
 type Filter = 'all' | 'alarms' | 'attention';
 
+/** The tiles, re-rendered only when the beds shown or the link change (a tile follows its own gateway). */
+const TileGrid = memo(function TileGrid(p: { ids: string; link: LinkState }) {
+  return (
+    <ul class="tiles" aria-label="Beds">
+      {p.ids === '' ? null : p.ids.split('\n').map((id) => <Tile key={id} id={id} link={p.link} />)}
+    </ul>
+  );
+});
+
 export function WardPage() {
   const ward = useWard();
   const { live } = useSession();
   const now = useNow(5000);
   const [filter, setFilter] = useState<Filter>('all');
-  const alarmsBy = new Map<string, Alarm[]>();
-  for (const a of sortAlarms(ward.alarms.values())) alarmsBy.set(a.gateway, [...(alarmsBy.get(a.gateway) ?? []), a]);
   // the order changes only with the beds: sorted again when one comes or goes, and every 5 s (a bed renamed)
   const order = useMemo(() => [...ward.gateways.values()].sort(byBed).map((g) => g.id), [ward.gateways.size, now]);
   let beds = order.flatMap((id) => ward.gateways.get(id) ?? []);
-  if (filter === 'alarms') beds = beds.filter((g) => alarmsBy.has(g.id));
+  if (filter === 'alarms') beds = beds.filter((g) => ward.alarmsByGateway.has(g.id));
   if (filter === 'attention') beds = beds.filter((g) => g.presence !== 'online' || live.isBackfilling(g.id, now));
   const counts = { online: 0, degraded: 0, offline: 0 };
   for (const g of ward.gateways.values()) counts[g.presence]++;
@@ -121,28 +144,7 @@ export function WardPage() {
         </label>
       </div>
       {ward.gateways.size === 0 ? <p>No gateways have reported yet.</p> : null}
-      <ul class="tiles" aria-label="Beds">
-        {beds.map((g) => {
-          const values = ward.latest.get(g.id);
-          const newest = values === undefined ? undefined : Math.max(...Object.values(values).map((v) => v.t));
-          const isLive = values !== undefined && Object.entries(values).some(([k, v]) => !isSpot(k) && live.isLive(g.id, v, now, k));
-          const list = alarmsBy.get(g.id);
-          return (
-            <Tile
-              key={g.id}
-              g={g}
-              values={values}
-              alarm={list?.[0]}
-              alarms={list?.length ?? 0}
-              live={isLive}
-              backfilling={live.isBackfilling(g.id, now)}
-              staleMin={isLive || newest === undefined ? 0 : Math.floor((now + ward.skew - newest) / 60_000)}
-              offlineMin={g.presence === 'offline' ? Math.floor((now - (g.lastSeen ?? now)) / 60_000) : 0}
-              skew={ward.skew}
-            />
-          );
-        })}
-      </ul>
+      <TileGrid ids={beds.map((g) => g.id).join('\n')} link={ward.link} />
     </main>
   );
 }

@@ -1,8 +1,8 @@
 /** The station's frame: sign-in, the live ward, navigation, the banners and the page router. */
-import { createContext } from 'preact';
-import { useContext, useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api } from './api.js';
-import { Live, type Ward } from './live.js';
+import { Live } from './live.js';
+import { Link, SessionContext, useSession, useWard } from './session.js';
 import type { User } from './types.js';
 import { AlarmsPage } from './views/alarms.js';
 import { BedPage } from './views/bed.js';
@@ -13,67 +13,6 @@ import { Login } from './views/login.js';
 import { SecurityPage } from './views/security.js';
 import { WardPage } from './views/ward.js';
 import { Banners } from './views/banners.js';
-
-export interface Session {
-  readonly user: User;
-  readonly live: Live;
-}
-
-export const SessionContext = createContext<Session | null>(null);
-
-export function useSession(): Session {
-  const s = useContext(SessionContext);
-  if (s === null) throw new Error('no session');
-  return s;
-}
-
-/** The ward, re-read whenever it changes as a whole (at most once per frame): beds, presence, alarms, commands, notices, the link; not every bed's new values (useGatewayChanges). */
-export function useWard(): Ward {
-  const { live } = useSession();
-  const [, setVersion] = useState(0);
-  useEffect(() => live.subscribe(() => setVersion(live.ward.version)), [live]);
-  return live.ward;
-}
-
-/** Re-renders when one gateway's own state or values change (its tile, its bed page). */
-export function useGatewayChanges(id: string): void {
-  const { live } = useSession();
-  const [, setVersion] = useState(0);
-  useEffect(() => live.subscribeGateway(id, () => setVersion(live.ward.version)), [live, id]);
-}
-
-/** The time now, moving every `everyMs` (ages and "buffering N min" texts). */
-export function useNow(everyMs = 5000): number {
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), everyMs);
-    return () => clearInterval(t);
-  }, [everyMs]);
-  return now;
-}
-
-export function navigate(path: string): void {
-  history.pushState(null, '', path);
-  dispatchEvent(new PopStateEvent('popstate'));
-}
-
-/** A link that moves within the app without reloading it. */
-export function Link(props: { href: string; class?: string; children: preact.ComponentChildren; 'aria-current'?: 'page' | undefined }) {
-  return (
-    <a
-      href={props.href}
-      class={props.class}
-      aria-current={props['aria-current']}
-      onClick={(e) => {
-        if (e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
-        e.preventDefault();
-        navigate(props.href);
-      }}
-    >
-      {props.children}
-    </a>
-  );
-}
 
 function usePath(): string {
   const [path, setPath] = useState(location.pathname);

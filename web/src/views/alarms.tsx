@@ -4,7 +4,7 @@
  */
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
-import { Link, useNow, useSession, useWard } from '../app.js';
+import { Link, useNow, useSession, useWard } from '../session.js';
 import { clockTime, duration, PRIORITY_MARK, sortAlarms } from '../format.js';
 import type { Alarm } from '../types.js';
 

@@ -4,7 +4,7 @@
  * works at the bedside and what does not.
  */
 import { api } from '../api.js';
-import { useNow, useSession, useWard } from '../app.js';
+import { useNow, useSession, useWard } from '../session.js';
 import { bedName, clockTime, duration } from '../format.js';
 
 const MAY_END = ['charge-nurse', 'admin', 'biomed'];

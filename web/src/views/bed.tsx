@@ -4,10 +4,10 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api.js';
-import { Link, useGatewayChanges, useNow, useSession, useWard } from '../app.js';
+import { Link, useCommands, useGatewayChanges, useNow, useProfiles, useSession, useWard } from '../session.js';
 import { clockTime, dateTime, duration, fmt, gatewayState, KEY_VITALS, KIND_NAMES, sortAlarms, unitText } from '../format.js';
 import { isSpot } from '../live.js';
-import type { Command, Gateway, Profile } from '../types.js';
+import type { Gateway, Profile } from '../types.js';
 import { AlarmRow } from './alarms.js';
 import { CommandHistory } from './commands.js';
 import { TrendChart, type Series } from './trend.js';
@@ -187,25 +187,6 @@ export function SettingsTable(props: { g: Gateway; profile: Profile | undefined 
       </tbody>
     </table>
   );
-}
-
-export function useProfiles(): Profile[] {
-  const [profiles, setProfiles] = useState<Profile[]>([]);
-  useEffect(() => {
-    void api<Profile[]>('/api/profiles').then(setProfiles, () => undefined);
-  }, []);
-  return profiles;
-}
-
-export function useCommands(gateway: string | undefined): Command[] {
-  const ward = useWard();
-  const [loaded, setLoaded] = useState<Command[]>([]);
-  useEffect(() => {
-    void api<Command[]>(`/api/commands${gateway === undefined ? '' : `?gateway=${encodeURIComponent(gateway)}`}`).then(setLoaded, () => undefined);
-  }, [gateway, ward.link]);
-  const byId = new Map(loaded.map((c) => [c.id, c]));
-  for (const c of ward.commands.values()) if (gateway === undefined || c.gateway === gateway) byId.set(c.id, c);
-  return [...byId.values()].sort((a, b) => b.id - a.id);
 }
 
 export function BedPage(props: { id: string }) {

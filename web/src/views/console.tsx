@@ -5,10 +5,9 @@
  */
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
-import { Link, navigate, useGatewayChanges, useSession, useWard } from '../app.js';
+import { Link, navigate, useCommands, useGatewayChanges, useProfiles, useSession, useWard } from '../session.js';
 import { byBed, clockTime, fmt, KIND_NAMES, STATUS_TEXT, unitText } from '../format.js';
 import type { Command, Gateway, NumericSetting, Profile } from '../types.js';
-import { useCommands, useProfiles } from './bed.js';
 import { changeText, CommandHistory, StatusText } from './commands.js';
 
 const CLINICAL = ['nurse', 'charge-nurse', 'physician', 'pharmacist'];

@@ -3,10 +3,9 @@
  * time it was taken, on paper (the print stylesheet puts one bed per page; the browser's print to PDF
  * makes the PDF) — what nurses need to carry on by hand when systems go down.
  */
-import { useNow, useSession, useWard } from '../app.js';
+import { useNow, useProfiles, useSession, useWard } from '../session.js';
 import { byBed, dateTime, fmt, gatewayState, KEY_VITALS, KIND_NAMES, metricLabel, sortAlarms, unitText } from '../format.js';
 import type { Gateway, Profile } from '../types.js';
-import { useProfiles } from './bed.js';
 
 function Sheet(props: { g: Gateway; profile: Profile | undefined; printed: number }) {
   const ward = useWard();

@@ -5,7 +5,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
-import { Link, useNow, useSession, useWard } from '../app.js';
+import { Link, useNow, useSession, useWard } from '../session.js';
 import { byBed, clockTime, duration, gatewayState, KIND_NAMES } from '../format.js';
 import type { Gateway } from '../types.js';
 

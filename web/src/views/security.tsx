@@ -4,7 +4,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
-import { useNow, useWard } from '../app.js';
+import { useNow, useWard } from '../session.js';
 import { dateTime, PRIORITY_MARK, reasonText } from '../format.js';
 import type { Alarm, Priority } from '../types.js';
 

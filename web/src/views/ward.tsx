@@ -4,7 +4,7 @@
  */
 import { memo } from 'preact/compat';
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { Link, useGatewayChanges, useNow, useSession, useWard } from '../app.js';
+import { Link, useGatewayChanges, useNow, useSession, useWard } from '../session.js';
 import { byBed, duration, fmt, gatewayState, KEY_VITALS, KIND_NAMES, PRIORITY_MARK, unitText } from '../format.js';
 import { isSpot, latencySamples, STALE_MS, type LinkState } from '../live.js';
 

@@ -125,6 +125,14 @@ export class Gateways {
     this.db.prepare('UPDATE gateways SET nonce = ? WHERE id = ?').run(nonce, id);
   }
 
+  /** A bed label given to a gateway (biomed, the charge nurse): audited, and every station sees it at once. */
+  assignBed(id: string, bed: string, by: string): void {
+    this.db.prepare('UPDATE gateways SET bed = ? WHERE id = ?').run(bed, id);
+    this.audit.append(this.now(), by, 'bed-assigned', `gateway/${id}`, { bed });
+    const g = this.getRow.get(id)!;
+    this.emit({ type: 'presence', gateway: id, presence: g.presence, mode: g.mode, state: gatewayView(g) });
+  }
+
   setPresence(id: string, presence: Presence, mode: string | null): void {
     const before = this.getRow.get(id);
     this.db.prepare('UPDATE gateways SET presence = ?, presence_since = CASE WHEN presence = ? AND presence_since IS NOT NULL THEN presence_since ELSE ? END WHERE id = ?').run(presence, presence, this.now(), id);

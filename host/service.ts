@@ -94,6 +94,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
   // ---- parts ----
   let onMessage: (topic: string, payload: Uint8Array) => void = () => undefined;
   const link = connectHostLink({ site: o.site, hostId, url: brokerUrl, secret, ca: 'ca' in o.broker ? o.broker.ca : undefined, trustBytes: config.trustBytes, now, log, onMessage: (t, p) => onMessage(t, p) });
+  const onStored = storedHook(() => listeners.size > 0, emit, alarms, gateways, now);
   const ingest = new Ingest(db, {
     ack: (acks) => acks.forEach((a) => link.ack(a.gateway, a.bootId, a.through)),
     stored: (batches) => batches.forEach(onStored),
@@ -104,10 +105,6 @@ export async function startHost(o: HostOptions): Promise<Host> {
   const inbound = createInbound({ site: o.site, db, gateways, ingest, alarms, commands, refusals, storage, audit, emit, now });
   onMessage = inbound.handle;
 
-  function onStored(b: StoredBatch): void {
-    if (listeners.size > 0) emit(vitalsMessage(b));
-    if (!b.historical) checkLimits(alarms, now(), b.gateway, b.batch, gateways.limitsFor(b.gateway)); // old data: stored and shown, no live alarm
-  }
 
   const retentionDays = o.retentionDays ?? 30;
   const purge = () => {
@@ -149,6 +146,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
     gateway: (id) => gateways.get(id),
     gateways: () => gateways.all(),
     limitsFor: (id) => gateways.limitsFor(id),
+    assignBed: (id, bed, by) => gateways.assignBed(id, bed, by),
     setLimits: (id, limits) => gateways.setLimits(id, limits),
     subscribe(l) {
       listeners.add(l);
@@ -201,6 +199,14 @@ function startTimers(everySecond: () => void, purge: () => void, log: (line: str
   return () => {
     clearInterval(tick);
     clearInterval(purgeTimer);
+  };
+}
+
+/** What follows a stored batch: its stream message (when anyone watches) and, for live data, the bed's alarm limits. */
+function storedHook(watched: () => boolean, emit: (m: StreamMessage) => void, alarms: Alarms, gateways: Gateways, now: () => number): (b: StoredBatch) => void {
+  return (b) => {
+    if (watched()) emit(vitalsMessage(b));
+    if (!b.historical) checkLimits(alarms, now(), b.gateway, b.batch, gateways.limitsFor(b.gateway)); // old data: stored and shown, no live alarm
   };
 }
 

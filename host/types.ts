@@ -109,6 +109,8 @@ export interface Host {
   gateway(id: string): GatewayRow | undefined;
   gateways(): GatewayRow[];
   limitsFor(id: string): readonly Limit[];
+  /** Gives a gateway its bed label: audited and streamed to every station. */
+  assignBed(id: string, bed: string, by: string): void;
   /** A bed's own clinical alarm limits; null goes back to the device kind's defaults. */
   setLimits(id: string, limits: readonly Limit[] | null): void;
   subscribe(listener: (m: StreamMessage) => void): () => void;

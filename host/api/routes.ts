@@ -81,8 +81,8 @@ export function gatewayRoutes(on: On, host: Host, now: Now): void {
     const id = c.params[0]!;
     knownGateway(host, id);
     const bed = str(await c.body(), 'bed');
-    host.db.prepare('UPDATE gateways SET bed = ? WHERE id = ?').run(bed, id);
-    host.audit.append(now(), c.user!.username, 'bed-assigned', `gateway/${id}`, { bed });
+    if (bed.length > 64) throw new HttpError(400, 'bed: at most 64 characters');
+    host.assignBed(id, bed, c.user!.username);
     return gatewayView(knownGateway(host, id));
   });
   on('GET', '/api/events', EVERYONE, (c) => {

@@ -277,6 +277,24 @@ describe('the nursing station in Chromium', () => {
     expect(execFileSync('pdfinfo', ['.tmp/downtime.pdf']).toString()).toMatch(/Pages:\s+4/);
   });
 
+  it('renders what others wrote as text, never as HTML: a hostile notice and bed label run nothing', async () => {
+    const { page: p, problems } = await page('ana');
+    const evil = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>Drill <b>now</b>';
+    const n = await api('cleo', 'POST', '/api/notices', { kind: 'drill', message: evil });
+    expect(n.status).toBe(201);
+    expect((await api('cleo', 'PUT', '/api/gateways/gw-3/bed', { bed: '<img src=y onerror="window.__xss=3">Bed 3' })).status).toBe(200);
+    const banner = p.locator('[data-banner="drill"]');
+    await banner.waitFor({ timeout: 10_000 });
+    expect(await banner.innerText()).toContain(evil);
+    await until('the hostile bed label shown as text', async () => (await tile(p, 'gw-3').locator('.bed').innerText()).startsWith('<img'));
+    expect(await p.locator('.banners img, .tiles img, script:not([src])').count()).toBe(0);
+    expect(await p.evaluate(() => (globalThis as { __xss?: number }).__xss)).toBeUndefined();
+    expect((await api('cleo', 'POST', `/api/notices/${n.json.id}/end`)).status).toBe(200);
+    expect((await api('cleo', 'PUT', '/api/gateways/gw-3/bed', { bed: 'Bed 3' })).status).toBe(200);
+    await banner.waitFor({ state: 'detached', timeout: 10_000 });
+    expect(problems).toEqual([]);
+  });
+
   it('keyboard: skip link, pages and beds reached and opened with the keyboard alone', async () => {
     const { page: p } = await page('ana');
     await p.keyboard.press('Tab');

@@ -121,6 +121,19 @@ describe('the station API', () => {
     ws.close();
   });
 
+  it('a bed label reaches every station at once, and a label past 64 characters is refused', async () => {
+    const ws = new WebSocket(`${host.httpUrl.replace('http', 'ws')}/api/stream?token=${tokens.get('ana')}`);
+    const got: Array<{ type: string; state?: { id: string; bed: string | null } }> = [];
+    ws.on('message', (d) => got.push(JSON.parse(String(d))));
+    await until('hello', () => got.some((m) => m.type === 'hello'));
+    expect((await api('cleo', 'PUT', '/api/gateways/gw-m/bed', { bed: 'Bed 7' })).json.bed).toBe('Bed 7');
+    await until('the new label on the stream', () => got.some((m) => m.type === 'presence' && m.state?.id === 'gw-m' && m.state.bed === 'Bed 7'), 2_000);
+    expect((await api('cleo', 'PUT', '/api/gateways/gw-m/bed', { bed: 'x'.repeat(65) })).status).toBe(400);
+    expect((await api('ana', 'PUT', '/api/gateways/gw-m/bed', { bed: 'Bed 9' })).status).toBe(403);
+    expect(host.gateway('gw-m')!.bed).toBe('Bed 7');
+    ws.close();
+  });
+
   it('filters events by class and refuses an unknown class', async () => {
     expect((await api('ana', 'GET', '/api/events?class=security')).status).toBe(200);
     for (const e of (await api('ana', 'GET', '/api/events?class=technical')).json) expect(e.class).toBe('technical');

@@ -13,7 +13,9 @@
  *    the same count on a page in the same browser doing a fixed 10 ms task every 100 ms: the reference
  *    for how often this 2-core machine, running the ward's processes, stretches a short task past 50 ms.
  *
- * Sizes: VIGIL_STATION_SIZES (default 200,1000); window: VIGIL_STATION_SECONDS (default 60).
+ * Sizes: VIGIL_STATION_SIZES (default 200,1000); window: VIGIL_STATION_SECONDS (default 60); beds per
+ * page: VIGIL_STATION_PER (default: the page's own, 60); VIGIL_STATION_FRAMES=1 prints each long
+ * animation frame with the scripts it is attributed to (where a long task comes from).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +23,7 @@ import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { runSimulation } from '../simulator/fleet/run.js';
 import { loadScenario } from '../simulator/fleet/scenario.js';
-import { launchChromium, signIn } from '../test/support/browser.js';
+import { go, launchChromium, signIn } from '../test/support/browser.js';
 import { fmt, table } from './measure.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -40,7 +42,7 @@ interface Figures {
   readonly idleLongTasks: number[];
 }
 
-async function measure(n: number, windowS: number): Promise<Figures> {
+async function measure(n: number, windowS: number, per: number | undefined): Promise<Figures> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-station-bench-'));
   const stop = new AbortController();
   let ready: (info: { hostUrl: string; password: string }) => void;
@@ -59,12 +61,27 @@ async function measure(n: number, windowS: number): Promise<Figures> {
   try {
     const page = await (await browser.newContext({ viewport: { width: 1920, height: 1080 } })).newPage();
     await signIn(page, hostUrl, 'ana', password);
+    if (per !== undefined) {
+      // beds per page other than the default (the address a wall display would bookmark)
+      await go(page, '/alarms');
+      await go(page, `/?per=${per}`);
+    }
     await page.evaluate(() => {
       const w = globalThis as unknown as { longTasks: number[] };
       w.longTasks = [];
       new PerformanceObserver((l) => {
         for (const e of l.getEntries()) w.longTasks.push(e.duration);
       }).observe({ type: 'longtask', buffered: false });
+      // what made a frame long: the scripts the browser attributes it to (Long Animation Frames API)
+      const f = globalThis as unknown as { longFrames: string[] };
+      f.longFrames = [];
+      new PerformanceObserver((l) => {
+        for (const e of l.getEntries() as unknown as Array<{ duration: number; renderStart: number; styleAndLayoutStart: number; startTime: number; blockingDuration: number; scripts: Array<{ duration: number; invoker: string; sourceFunctionName: string; sourceCharPosition: number; forcedStyleAndLayoutDuration: number }> }>) {
+          if (e.blockingDuration === 0) continue;
+          const scripts = e.scripts.map((s) => `${s.invoker}:${s.sourceFunctionName}@${s.sourceCharPosition} ${Math.round(s.duration)} ms (forced layout ${Math.round(s.forcedStyleAndLayoutDuration)})`).join('; ');
+          f.longFrames.push(`${Math.round(e.duration)} ms frame, render ${Math.round(e.startTime + e.duration - e.renderStart)} ms, style+layout ${Math.round(e.startTime + e.duration - e.styleAndLayoutStart)} ms: ${scripts || 'no script'}`);
+        }
+      }).observe({ type: 'long-animation-frame', buffered: false });
     });
     // the machine's own share: a page in the same browser doing a fixed 10 ms of work every 100 ms; a
     // long task there is a 10 ms task stretched by the CPU the ward's processes take, not page code
@@ -96,6 +113,7 @@ async function measure(n: number, windowS: number): Promise<Figures> {
     await page.evaluate(() => {
       (globalThis as unknown as { vigilLatency: number[] }).vigilLatency.length = 0;
       (globalThis as unknown as { longTasks: number[] }).longTasks.length = 0;
+      (globalThis as unknown as { longFrames: string[] }).longFrames.length = 0;
     });
     await idle.evaluate(() => void ((globalThis as unknown as { longTasks: number[] }).longTasks.length = 0));
     measuring = true;
@@ -105,6 +123,7 @@ async function measure(n: number, windowS: number): Promise<Figures> {
     const tiles = await page.evaluate(() => ({ tiles: document.querySelectorAll('.tile').length, live: document.querySelectorAll('.fresh[data-live="yes"]').length, banner: document.querySelector('.banner')?.textContent ?? '' }));
     if (shown.length === 0) throw new Error(`${n} gateways: the page showed no batch in ${windowS} s (${tiles.tiles} tiles, ${tiles.live} live; ${tiles.banner || 'no banner'})`);
     const longTasks = await page.evaluate(() => [...(globalThis as unknown as { longTasks: number[] }).longTasks]);
+    if (process.env.VIGIL_STATION_FRAMES) for (const f of await page.evaluate(() => (globalThis as unknown as { longFrames: string[] }).longFrames)) console.error(`${n}: ${f}`);
     const idleLongTasks = await idle.evaluate(() => [...(globalThis as unknown as { longTasks: number[] }).longTasks]);
     ws.close();
     return { n, shown, stream, longTasks, idleLongTasks };
@@ -119,9 +138,10 @@ async function measure(n: number, windowS: number): Promise<Figures> {
 export async function benchStation(): Promise<string> {
   const sizes = (process.env.VIGIL_STATION_SIZES ?? '200,1000').split(',').map(Number);
   const windowS = Number(process.env.VIGIL_STATION_SECONDS ?? 60);
+  const per = process.env.VIGIL_STATION_PER === undefined ? undefined : Number(process.env.VIGIL_STATION_PER);
   const rows: string[][] = [['gateways', 'batches shown', 'sample→display p50', 'p99', 'stream p50', 'p99', 'display/stream p99', 'long tasks >50 ms', 'longest task', '10 ms tasks stretched >50 ms', 'longest']];
   for (const n of sizes) {
-    const f = await measure(n, windowS);
+    const f = await measure(n, windowS, per);
     rows.push([
       String(n),
       String(f.shown.length),
@@ -136,5 +156,5 @@ export async function benchStation(): Promise<string> {
       f.idleLongTasks.length === 0 ? '—' : `${fmt(Math.max(...f.idleLongTasks))} ms`,
     ]);
   }
-  return `${table(rows)}\nsample→display includes the batch interval (5 s batches: the newest sample of a batch waits up to one sample period, 1 s, before the batch goes out); window ${windowS} s after a 30 s warm-up`;
+  return `${table(rows)}\nsample→display includes the batch interval (5 s batches: the newest sample of a batch waits up to one sample period, 1 s, before the batch goes out); window ${windowS} s after a 30 s warm-up; ${per ?? 60} beds per page`;
 }

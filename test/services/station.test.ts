@@ -141,7 +141,17 @@ describe('the nursing station in Chromium', () => {
     const alarms = (await api('ana', 'GET', '/api/alarms?gateway=gw-1')).json as Array<{ code: string; acked_by: string | null; silenced_by: string | null }>;
     expect(alarms.find((a) => a.code === 'limit-hr')).toMatchObject({ acked_by: 'ana', silenced_by: 'ana' });
     expect(alarms.find((a) => a.code === 'limit-spo2')).toMatchObject({ acked_by: null });
+    // a ward in pages (a wall display's ?per=): bed 1's page carries its HIGH alarm while another page is shown
+    await go(p, '/?per=2');
+    const pager = p.getByRole('navigation', { name: 'Ward pages' });
+    await until('two pages of two beds', async () => (await pager.locator('.page-button').count()) === 2);
+    expect(await pager.locator('.page-button').allInnerTexts()).toEqual(['▲ Bed 1 – Bed 2', 'Bed 3 – Bed 4']);
+    await pager.getByRole('button', { name: 'Page 2: beds Bed 3 to Bed 4' }).click();
+    await until('page 2 shows beds 3 and 4 only', async () => (await p.locator('.tile').evaluateAll((ts) => ts.map((t) => t.getAttribute('data-gateway')))).join() === 'gw-3,gw-4');
+    expect(await pager.locator('[data-page="1"]').getAttribute('aria-label')).toBe('Page 1: beds Bed 1 to Bed 2, HIGH alarm');
+    expect(await pager.locator('[aria-current="page"]').getAttribute('data-page')).toBe('2');
     await api('ben', 'PUT', '/api/gateways/gw-1/limits', { limits: null });
+    await until('the alarms cleared: no page marked', async () => (await pager.locator('.page-button[data-alarm="high"]').count()) === 0, 30_000);
     expect(problems).toEqual([]);
   });
 
@@ -312,7 +322,7 @@ describe('the nursing station in Chromium', () => {
   it('axe-core finds no WCAG 2.1 A/AA violation (contrast included) on the ward, a bed, the alarms, the console, fleet, security and the downtime sheet', async () => {
     const { page: p } = await page('cleo');
     const found: string[] = [];
-    for (const path of ['/', '/bed/gw-3', '/alarms', '/console/gw-2', '/fleet', '/security', '/downtime']) {
+    for (const path of ['/', '/bed/gw-3', '/?per=2', '/alarms', '/console/gw-2', '/fleet', '/security', '/downtime']) {
       await go(p, path);
       await p.waitForTimeout(1500);
       for (const v of await axeViolations(p)) found.push(`${path} ${v}`);

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { REJECT_REASONS } from '../../firmware/core/command/reasons.js';
-import { gatewayState, reasonText, sortAlarms } from '../../web/src/format.js';
+import { gatewayState, reasonText, sortAlarms, wardPages } from '../../web/src/format.js';
 import { Live } from '../../web/src/live.js';
 import type { Alarm, Gateway } from '../../web/src/types.js';
 
@@ -62,5 +62,25 @@ describe('the station in words', () => {
     live.ward.gateways.set('gw-1', gw());
     live.ward.link = 'lost';
     expect(live.isLive('gw-1', v(1_000), now, 'hr')).toBe(false);
+  });
+});
+
+describe('the ward in pages', () => {
+  const ids = Array.from({ length: 7 }, (_, i) => `gw-${i + 1}`);
+  const label = (id: string) => id.replace('gw-', 'Bed ');
+
+  it('shows one page of beds, clamps the page asked for, and names each page by its first and last bed', () => {
+    const s = wardPages(ids, 3, 9, label, () => undefined);
+    expect(s).toMatchObject({ page: 2, pages: 3, ids: ['gw-7'] });
+    expect(s.marks.map((m) => [m.first, m.last])).toEqual([['Bed 1', 'Bed 3'], ['Bed 4', 'Bed 6'], ['Bed 7', 'Bed 7']]);
+    expect(wardPages(ids, 3, -1, label, () => undefined).ids).toEqual(['gw-1', 'gw-2', 'gw-3']);
+    expect(wardPages([], 60, 0, label, () => undefined)).toMatchObject({ page: 0, pages: 1, ids: [] });
+    expect(wardPages(ids, 0, 0, label, () => undefined).pages).toBe(7); // a nonsense size is one bed per page, never a division by zero
+  });
+
+  it("marks every page with its most urgent alarm, so an alarm on a page not shown is still in sight", () => {
+    const alarms: Record<string, Alarm['priority']> = { 'gw-2': 'low', 'gw-3': 'high', 'gw-5': 'medium', 'gw-6': 'info' };
+    const s = wardPages(ids, 3, 0, label, (id) => alarms[id]);
+    expect(s.marks.map((m) => m.priority)).toEqual(['high', 'medium', undefined]);
   });
 });

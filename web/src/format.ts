@@ -151,3 +151,38 @@ export const STATUS_TEXT: Readonly<Record<string, string>> = {
   'timed-out': 'No answer in time',
   withdrawn: 'Withdrawn',
 };
+
+/** The ward's page sizes: a page of tiles is what one screen (or two) shows; the first is the default. */
+export const PAGE_SIZES = [60, 24, 120] as const;
+
+export interface WardPageSlice {
+  /** The page shown (clamped to the pages there are). */
+  readonly page: number;
+  readonly pages: number;
+  /** The ids on the page shown. */
+  readonly ids: readonly string[];
+  /** Per page: its first and last bed (as the beds are labelled) and its most urgent alarm, if any. */
+  readonly marks: ReadonlyArray<{ readonly first: string; readonly last: string; readonly priority: Priority | undefined }>;
+}
+
+/**
+ * Splits the ward's beds (already in bed order) into pages of `per`: a ward of a thousand beds shows
+ * one page of tiles at a time, and every page's button carries its most urgent alarm so no alarm is
+ * out of sight.
+ */
+export function wardPages(ids: readonly string[], per: number, page: number, label: (id: string) => string, alarm: (id: string) => Priority | undefined): WardPageSlice {
+  const size = Math.max(1, Math.floor(per));
+  const pages = Math.max(1, Math.ceil(ids.length / size));
+  const shown = Math.min(Math.max(0, Math.floor(page)), pages - 1);
+  const marks = [];
+  for (let p = 0; p < pages; p++) {
+    const slice = ids.slice(p * size, (p + 1) * size);
+    let priority: Priority | undefined;
+    for (const id of slice) {
+      const a = alarm(id);
+      if (a !== undefined && (priority === undefined || PRIORITY_RANK[a] < PRIORITY_RANK[priority])) priority = a;
+    }
+    marks.push({ first: slice.length > 0 ? label(slice[0]!) : '', last: slice.length > 0 ? label(slice[slice.length - 1]!) : '', priority });
+  }
+  return { page: shown, pages, ids: ids.slice(shown * size, (shown + 1) * size), marks };
+}

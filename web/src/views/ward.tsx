@@ -5,7 +5,7 @@
 import { memo } from 'preact/compat';
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { Link, useGatewayChanges, useNow, useSession, useWard } from '../session.js';
-import { byBed, duration, fmt, gatewayState, KEY_VITALS, KIND_NAMES, PRIORITY_MARK, unitText } from '../format.js';
+import { byBed, duration, fmt, gatewayState, KEY_VITALS, KIND_NAMES, PAGE_SIZES, PRIORITY_MARK, unitText, wardPages } from '../format.js';
 import { isSpot, latencySamples, STALE_MS, type LinkState } from '../live.js';
 
 
@@ -115,11 +115,23 @@ const TileGrid = memo(function TileGrid(p: { ids: string; link: LinkState }) {
   );
 });
 
+const PER_PAGE_KEY = 'vigil.bedsPerPage';
+
+/** Beds per page: `?per=N` in the address (a wall display's bookmark, 1 to 240), else this browser's choice, else 60. */
+function savedPerPage(): number {
+  const asked = Number(new URLSearchParams(location.search).get('per'));
+  if (Number.isInteger(asked) && asked >= 1 && asked <= 240) return asked;
+  const saved = Number(localStorage.getItem(PER_PAGE_KEY));
+  return (PAGE_SIZES as readonly number[]).includes(saved) ? saved : PAGE_SIZES[0];
+}
+
 export function WardPage() {
   const ward = useWard();
   const { live } = useSession();
   const now = useNow(5000);
   const [filter, setFilter] = useState<Filter>('all');
+  const [per, setPer] = useState(savedPerPage);
+  const [page, setPage] = useState(0);
   // the order changes only with the beds: sorted again when one comes or goes, and every 5 s (a bed renamed)
   const order = useMemo(() => [...ward.gateways.values()].sort(byBed).map((g) => g.id), [ward.gateways.size, now]);
   let beds = order.flatMap((id) => ward.gateways.get(id) ?? []);
@@ -127,6 +139,15 @@ export function WardPage() {
   if (filter === 'attention') beds = beds.filter((g) => g.presence !== 'online' || live.isBackfilling(g.id, now));
   const counts = { online: 0, degraded: 0, offline: 0 };
   for (const g of ward.gateways.values()) counts[g.presence]++;
+  // a page of tiles at a time: a thousand beds on one page cost the browser a long style and layout
+  // pass on every update; each page's button carries its most urgent alarm
+  const slice = wardPages(
+    beds.map((g) => g.id),
+    per,
+    page,
+    (id) => ward.gateways.get(id)?.bed ?? id,
+    (id) => ward.alarmsByGateway.get(id)?.[0]?.priority,
+  );
   return (
     <main id="main" class="page">
       <div class="page-head">
@@ -136,15 +157,78 @@ export function WardPage() {
         </p>
         <label class="filter">
           Show{' '}
-          <select value={filter} onChange={(e) => setFilter(e.currentTarget.value as Filter)}>
+          <select
+            value={filter}
+            onChange={(e) => {
+              setFilter(e.currentTarget.value as Filter);
+              setPage(0);
+            }}
+          >
             <option value="all">every bed</option>
             <option value="alarms">beds with alarms</option>
             <option value="attention">beds not fully online</option>
           </select>
         </label>
+        <label class="filter">
+          Beds per page{' '}
+          <select
+            value={per}
+            onChange={(e) => {
+              const n = Number(e.currentTarget.value);
+              localStorage.setItem(PER_PAGE_KEY, String(n));
+              setPer(n);
+              setPage(Math.floor((slice.page * per) / n));
+            }}
+          >
+            {[...new Set([...PAGE_SIZES, per])].sort((a, b) => a - b).map((n) => (
+              <option value={n}>{n}</option>
+            ))}
+          </select>
+        </label>
       </div>
       {ward.gateways.size === 0 ? <p>No gateways have reported yet.</p> : null}
-      <TileGrid ids={beds.map((g) => g.id).join('\n')} link={ward.link} />
+      {slice.pages > 1 ? <Pager slice={slice} onPage={setPage} /> : null}
+      <TileGrid ids={slice.ids.join('\n')} link={ward.link} />
     </main>
+  );
+}
+
+/** The ward's pages: one button each, named by its first and last bed, marked with its most urgent alarm. */
+function Pager(p: { slice: ReturnType<typeof wardPages>; onPage: (page: number) => void }) {
+  const { slice } = p;
+  return (
+    <nav class="pager" aria-label="Ward pages">
+      <button type="button" disabled={slice.page === 0} onClick={() => p.onPage(slice.page - 1)}>
+        ‹ Previous
+      </button>
+      <ol>
+        {slice.marks.map((m, i) => {
+          const mark = m.priority === undefined ? undefined : PRIORITY_MARK[m.priority];
+          return (
+            <li>
+              <button
+                type="button"
+                class={`page-button${mark ? ` prio-${m.priority}` : ''}`}
+                aria-current={i === slice.page ? 'page' : undefined}
+                aria-label={`Page ${i + 1}: beds ${m.first} to ${m.last}${mark ? `, ${mark.text} alarm` : ''}`}
+                data-page={i + 1}
+                data-alarm={m.priority ?? ''}
+                onClick={() => p.onPage(i)}
+              >
+                {mark ? (
+                  <span class="shape" aria-hidden="true">
+                    {mark.shape}{' '}
+                  </span>
+                ) : null}
+                {m.first === m.last ? m.first : `${m.first} – ${m.last}`}
+              </button>
+            </li>
+          );
+        })}
+      </ol>
+      <button type="button" disabled={slice.page === slice.pages - 1} onClick={() => p.onPage(slice.page + 1)}>
+        Next ›
+      </button>
+    </nav>
   );
 }

@@ -15,9 +15,11 @@ import { hostCommand } from './commands/host.js';
 import { provisionCommand } from './commands/provision.js';
 import { siteCommand } from './commands/site.js';
 import { userCommand } from './commands/user.js';
+import { advisoriesCommand } from './commands/advisories.js';
+import { fleetCommand } from './commands/fleet.js';
 
 /** Every subcommand; later parts of Vigil add theirs here. */
-export const commands: readonly Command[] = [startCommand, simCommand, hostCommand, siteCommand, provisionCommand, userCommand, brokerConfigCommand, auditCommand, gatewayCommand, firmwareCommand, keysCommand, trustCommand, signCommandCli, stateCommand, verifyCommand, cborCommand];
+export const commands: readonly Command[] = [startCommand, simCommand, hostCommand, siteCommand, provisionCommand, userCommand, brokerConfigCommand, auditCommand, gatewayCommand, fleetCommand, advisoriesCommand, firmwareCommand, keysCommand, trustCommand, signCommandCli, stateCommand, verifyCommand, cborCommand];
 
 export function helpText(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -51,7 +53,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     return await command.run(rest);
   } catch (e) {
-    const known = ['UsageError', 'KeyError', 'StateFileError', 'ProfileLoadError', 'SiteError', 'CredentialError', 'HostConfigError'];
+    const known = ['AdvisoryError', 'UsageError', 'KeyError', 'StateFileError', 'ProfileLoadError', 'SiteError', 'CredentialError', 'HostConfigError'];
     if (e instanceof UsageError || (e instanceof Error && known.includes(e.name)) || (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) {
       console.error(`vigil ${name}: ${e.message}\nUsage: ${command.usage}`);
       return 2;

@@ -98,9 +98,9 @@ export class Gateways {
     this.watchClones(id, s.bootId, t);
     this.db
       .prepare(
-        'UPDATE gateways SET bd_seq = ?, boot_id = ?, firmware = ?, device_kind = ?, device_model = ?, device_serial = ?, nonce = ?, mode = ?, buffer_used = ?, buffer_capacity = ?, buffer_dropped = ?, settings = ?, birth_at = coalesce(CASE WHEN bd_seq = ? THEN birth_at END, ?) WHERE id = ?',
+        'UPDATE gateways SET bd_seq = ?, boot_id = ?, firmware = ?, device_kind = ?, device_model = ?, device_serial = ?, device_firmware = ?, nonce = ?, mode = ?, buffer_used = ?, buffer_capacity = ?, buffer_dropped = ?, settings = ?, birth_at = coalesce(CASE WHEN bd_seq = ? THEN birth_at END, ?) WHERE id = ?',
       )
-      .run(s.bdSeq, s.bootId, s.firmware, s.device?.kind ?? null, s.device?.model ?? null, s.device?.serial ?? null, s.nonce, s.mode, s.buffer.used, s.buffer.capacity, s.buffer.dropped, s.settings === undefined ? null : JSON.stringify(s.settings), s.bdSeq, t, id);
+      .run(s.bdSeq, s.bootId, s.firmware, s.device?.kind ?? null, s.device?.model ?? null, s.device?.serial ?? null, s.device?.firmware ?? null, s.nonce, s.mode, s.buffer.used, s.buffer.capacity, s.buffer.dropped, s.settings === undefined ? null : JSON.stringify(s.settings), s.bdSeq, t, id);
     if (g?.device_kind !== (s.device?.kind ?? null)) this.limitsCache.delete(id);
     this.setPresence(id, presenceOf(s), s.mode);
     alarmsFromBirth(this.alarms, t, id, s.buffer, g?.buffer_dropped ?? null);

@@ -27,6 +27,7 @@ import { isStorageError, Storage } from './storage.js';
 import { openDb, type Db } from './store/db.js';
 import type { Host, HostCounters, StreamMessage } from './types.js';
 import { Notices } from './notices.js';
+import { Advisories } from './advisories/index.js';
 import { Users } from './users.js';
 import { commandView } from './views.js';
 
@@ -134,6 +135,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
     alarms,
     commands,
     notices: new Notices(db, audit, emit),
+    advisories: new Advisories(db, audit, alarms, () => config.profiles),
     ingest,
     counters,
     storage: () => storage.health,

@@ -7,6 +7,7 @@ import type { CommandRow, CommandService } from './commands.js';
 import type { Ingest } from './ingest.js';
 import type { Presence } from './presence.js';
 import type { Notice, Notices } from './notices.js';
+import type { Advisories } from './advisories/index.js';
 import type { Db } from './store/db.js';
 import type { Users } from './users.js';
 
@@ -42,6 +43,7 @@ export interface GatewayRow {
   readonly device_kind: string | null;
   readonly device_model: string | null;
   readonly device_serial: string | null;
+  readonly device_firmware: string | null;
   readonly nonce: Uint8Array | null;
   readonly mode: string | null;
   readonly buffer_used: number | null;
@@ -64,7 +66,7 @@ export interface GatewayState {
   readonly bdSeq: number | null;
   readonly bootId: string | null;
   readonly firmware: string | null;
-  readonly device: { readonly kind: string; readonly model: string | null; readonly serial: string | null } | null;
+  readonly device: { readonly kind: string; readonly model: string | null; readonly serial: string | null; readonly firmware: string | null } | null;
   readonly buffer: { readonly used: number | null; readonly capacity: number | null; readonly dropped: number | null } | null;
   readonly settings: Readonly<Record<string, number | string>> | null;
   readonly lastSeen: number | null;
@@ -95,6 +97,7 @@ export interface Host {
   readonly alarms: Alarms;
   readonly commands: CommandService;
   readonly notices: Notices;
+  readonly advisories: Advisories;
   readonly ingest: Ingest;
   readonly counters: HostCounters;
   /** Whether the database takes writes (storage.ts). */

@@ -16,7 +16,7 @@ export function gatewayView(g: GatewayRow): GatewayState {
     bdSeq: g.bd_seq,
     bootId: g.boot_id ? toHex(g.boot_id) : null,
     firmware: g.firmware,
-    device: g.device_kind ? { kind: g.device_kind, model: g.device_model, serial: g.device_serial } : null,
+    device: g.device_kind ? { kind: g.device_kind, model: g.device_model, serial: g.device_serial, firmware: g.device_firmware } : null,
     buffer: g.buffer_capacity === null ? null : { used: g.buffer_used, capacity: g.buffer_capacity, dropped: g.buffer_dropped },
     settings: g.settings === null ? null : (JSON.parse(g.settings) as Record<string, number | string>),
     lastSeen: g.last_seen,

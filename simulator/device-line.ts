@@ -18,13 +18,13 @@ export interface DeviceOnLine {
   stop(): void;
 }
 
-export function simulatedDeviceOnLine(opts: { kind: DeviceKind; serial: string; seed: number; faults: LineFaults; speed?: number }): DeviceOnLine {
+export function simulatedDeviceOnLine(opts: { kind: DeviceKind; serial: string; model?: string; firmware?: string; seed: number; faults: LineFaults; speed?: number }): DeviceOnLine {
   // In compressed time the event loop's pauses last `speed` times longer in scenario time, while the
   // line itself (its round trip) is as fast as ever: the device's link keeps resending after 150 ms of
   // its time, but gives up and queues as it would over the same *real* time at 1x (20 resends, 16
   // messages: the link's defaults), so a busy machine costs no samples that a real line would keep.
   const speed = opts.speed ?? 1;
-  const device = createSimulatedDevice({ kind: opts.kind, serial: opts.serial, seed: opts.seed, ...(speed > 1 ? { link: { maxRetries: Math.ceil(20 * speed), queueCapacity: Math.ceil(16 * speed) } } : {}) });
+  const device = createSimulatedDevice({ kind: opts.kind, serial: opts.serial, ...(opts.model === undefined ? {} : { model: opts.model }), ...(opts.firmware === undefined ? {} : { firmware: opts.firmware }), seed: opts.seed, ...(speed > 1 ? { link: { maxRetries: Math.ceil(20 * speed), queueCapacity: Math.ceil(16 * speed) } } : {}) });
   const toDevice = createLine(opts.faults, opts.seed + 11);
   const toGateway = createLine(opts.faults, opts.seed + 12);
   let listener: ((bytes: Uint8Array) => void) | undefined;

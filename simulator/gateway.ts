@@ -32,6 +32,9 @@ export interface SimulatedGatewayOptions {
   readonly username?: string;
   readonly password?: string;
   readonly serial?: string;
+  /** The device's model (its profile, e.g. "bd-alaris-8015") and its own firmware version; generic ones without. */
+  readonly model?: string;
+  readonly deviceFirmware?: string;
   readonly seed?: number;
   readonly faults?: LineFaults;
   /** Keep flash and store in files here (they survive restarts); in memory without. */
@@ -64,7 +67,7 @@ export function startSimulatedGateway(o: SimulatedGatewayOptions): SimulatedGate
   if (o.dataDir !== undefined) mkdirSync(o.dataDir, { recursive: true });
   const flash = o.flash ?? (o.dataDir !== undefined ? new FileFlash(join(o.dataDir, 'vitals.flash'), PARTITION_SECTORS) : new NorFlash({ sectors: 24 }));
   const store = o.store ?? (o.dataDir !== undefined ? new FileStore(join(o.dataDir, 'store.json')) : new MemoryStore());
-  const device = o.device ?? simulatedDeviceOnLine({ kind: o.kind, serial: o.serial ?? `${o.kind.toUpperCase()}-${o.id}`, seed: o.seed ?? 7, faults: o.faults ?? { loss: 0, corrupt: 0, duplicate: 0 }, speed: o.speed });
+  const device = o.device ?? simulatedDeviceOnLine({ kind: o.kind, serial: o.serial ?? `${o.kind.toUpperCase()}-${o.id}`, ...(o.model === undefined ? {} : { model: o.model }), ...(o.deviceFirmware === undefined ? {} : { firmware: o.deviceFirmware }), seed: o.seed ?? 7, faults: o.faults ?? { loss: 0, corrupt: 0, duplicate: 0 }, speed: o.speed });
   const gw = startNodeGateway({
     config: { site: o.site, gateway: o.id, firmware: o.firmware ?? '0.2.0', rootKey: o.rootKey, profiles: PROFILES, ...o.config },
     ports: { flash, store, verify: ed25519Verify, random: (n) => new Uint8Array(randomBytes(n)) },

@@ -8,6 +8,8 @@ import { parseProfile, type DeviceProfile } from '../core/command/index.js';
 import monitor from './generic-monitor-v1.json' with { type: 'json' };
 import pump from './generic-pump-v1.json' with { type: 'json' };
 import ventilator from './generic-ventilator-v1.json' with { type: 'json' };
+import alaris from './bd-alaris-8015.json' with { type: 'json' };
+import connexSpot from './welch-allyn-connex-spot.json' with { type: 'json' };
 
 function load(json: unknown, file: string): DeviceProfile {
   const p = parseProfile(json);
@@ -16,7 +18,14 @@ function load(json: unknown, file: string): DeviceProfile {
 }
 
 export const PROFILES: ReadonlyMap<string, DeviceProfile> = new Map(
-  [load(monitor, 'generic-monitor-v1.json'), load(pump, 'generic-pump-v1.json'), load(ventilator, 'generic-ventilator-v1.json')].map((p) => [p.model, p]),
+  [
+    load(monitor, 'generic-monitor-v1.json'),
+    load(pump, 'generic-pump-v1.json'),
+    load(ventilator, 'generic-ventilator-v1.json'),
+    // real products (their names as security advisories give them): a BD Alaris pump, a Welch Allyn spot monitor
+    load(alaris, 'bd-alaris-8015.json'),
+    load(connexSpot, 'welch-allyn-connex-spot.json'),
+  ].map((p) => [p.model, p]),
 );
 
 export function knownModels(): string[] {

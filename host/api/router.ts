@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AlarmError } from '../alarms.js';
 import { CommandError } from '../commands.js';
 import { NoticeError } from '../notices.js';
+import { AdvisoryError } from '../advisories/index.js';
 import { isStorageError } from '../storage.js';
 import type { Host } from '../types.js';
 import { UserError, type Role, type User } from '../users.js';
@@ -22,7 +23,8 @@ export interface Ctx {
   readonly params: string[];
   readonly user: User | undefined;
   readonly token: string | undefined;
-  body(): Promise<Record<string, unknown>>;
+  /** The JSON body; `max` raises the 64 KiB limit for the one route that takes documents (advisories), up to 4 MiB. */
+  body(max?: number): Promise<Record<string, unknown>>;
 }
 
 /**
@@ -57,12 +59,12 @@ export function tokenOf(req: IncomingMessage, url: URL): string | undefined {
   return undefined;
 }
 
-function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+function readBody(req: IncomingMessage, max = MAX_BODY): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     const chunks: Buffer[] = [];
     let size = 0;
-    const tooLarge = () => new HttpError(413, `request body over ${MAX_BODY} bytes`);
+    const tooLarge = () => new HttpError(413, `request body over ${max} bytes`);
     if (declared > DRAIN_MAX) {
       // answer at once, unread; the connection closes after the answer (handle() says so)
       reject(tooLarge());
@@ -70,11 +72,11 @@ function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
     }
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size <= MAX_BODY) chunks.push(c);
+      if (size <= max) chunks.push(c);
       else if (size > DRAIN_MAX) req.destroy(); // not a client that will read an answer
     });
     req.on('end', () => {
-      if (size > MAX_BODY) return reject(tooLarge()); // read to the end, so the client gets its 413
+      if (size > max) return reject(tooLarge()); // read to the end, so the client gets its 413
       const text = Buffer.concat(chunks).toString('utf8');
       if (text.trim() === '') return resolve({});
       try {
@@ -145,7 +147,7 @@ function pathParams(route: Route, pathname: string): string[] {
 function statusOf(e: unknown): number {
   if (e instanceof HttpError) return e.status;
   if (isStorageError(e)) return 503;
-  if (e instanceof UserError || e instanceof CommandError || e instanceof AlarmError || e instanceof NoticeError) return e.status;
+  if (e instanceof UserError || e instanceof CommandError || e instanceof AlarmError || e instanceof NoticeError || e instanceof AdvisoryError) return e.status;
   return 500;
 }
 
@@ -185,7 +187,7 @@ export function createRouter(host: Host, now: () => number, allowedOrigins: read
       try {
         const { route: r, user, token } = route(req, url);
         const params = pathParams(r, url.pathname);
-        const out = (await r.handler({ req, url, params, user, token, body: () => readBody(req) })) as { status?: number; body?: unknown; cookie?: string; fhir?: unknown; hl7?: string } | unknown;
+        const out = (await r.handler({ req, url, params, user, token, body: (max?: number) => readBody(req, Math.min(max ?? MAX_BODY, DRAIN_MAX)) })) as { status?: number; body?: unknown; cookie?: string; fhir?: unknown; hl7?: string } | unknown;
         if (out !== null && typeof out === 'object' && 'fhir' in out) return send(200, JSON.stringify(out.fhir), 'application/fhir+json');
         if (out !== null && typeof out === 'object' && 'hl7' in out) return send(200, out.hl7, 'x-application/hl7-v2+er7');
         if (out !== null && typeof out === 'object' && 'status' in out && 'body' in out) return send(out.status as number, out.body, 'application/json', (out as { cookie?: string }).cookie);

@@ -5,7 +5,7 @@
  * gateway sent it): measured fastest here, and the batch is the unit of acknowledgement.
  */
 import Database from 'better-sqlite3';
-import { migrateToV2, migrateToV3 } from './migrations.js';
+import { migrateToV2, migrateToV3, migrateToV4 } from './migrations.js';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS gateways (
   boot_id BLOB,
   firmware TEXT,
   device_kind TEXT, device_model TEXT, device_serial TEXT,
+  device_firmware TEXT,                       -- the device's own firmware version, as it reports it
   nonce BLOB,
   mode TEXT,                                  -- the gateway's own view: online / degraded / recovering
   buffer_used INTEGER, buffer_capacity INTEGER, buffer_dropped INTEGER,
@@ -29,6 +30,14 @@ CREATE TABLE IF NOT EXISTS gateways (
   limits TEXT,                                -- per-bed clinical alarm limits (JSON), null: defaults
   -- the device's present settings from the last birth (JSON), null: not reported
   settings TEXT
+) STRICT;
+CREATE TABLE IF NOT EXISTS advisories (
+  id TEXT PRIMARY KEY,                        -- the CSAF document's tracking id
+  version TEXT NOT NULL,                      -- its tracking version (a revision replaces the older)
+  title TEXT NOT NULL,
+  imported INTEGER NOT NULL,
+  imported_by TEXT NOT NULL,
+  summary TEXT NOT NULL                       -- JSON: CVEs, CVSS, remediations, products, what was not understood
 ) STRICT;
 CREATE TABLE IF NOT EXISTS notices (
   id INTEGER PRIMARY KEY,
@@ -153,13 +162,13 @@ export function openDb(path: string): Db {
 }
 
 /** The schema version this code writes (PRAGMA user_version). */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /**
  * Brings a database to SCHEMA_VERSION, in one transaction: a new one gets the schema; version 0 (the
  * first host) has its gateway columns renamed to the protocol's names (fw → firmware, fill_* →
  * buffer_*) and its stored batches rewritten from the whole text-keyed record to the batch body of
- * protocol revision 2 (migrations.ts); version 2 gains the gateways' device settings (3); a newer version than this code knows is refused.
+ * protocol revision 2 (migrations.ts); version 2 gains the gateways' device settings (3); version 3 the device's own firmware version and imported advisories (4); a newer version than this code knows is refused.
  */
 function migrate(db: Db): void {
   const version = db.pragma('user_version', { simple: true }) as number;
@@ -169,6 +178,7 @@ function migrate(db: Db): void {
   db.transaction(() => {
     if (hasTables.n > 0 && version < 2) migrateToV2(db);
     if (hasTables.n > 0 && version < 3) migrateToV3(db);
+    if (hasTables.n > 0 && version < 4) migrateToV4(db);
     db.exec(SCHEMA);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();

@@ -37,6 +37,12 @@ export function migrateToV3(db: Db): void {
   if (commandColumns.size > 0 && !commandColumns.has('previous')) db.exec('ALTER TABLE commands ADD COLUMN previous TEXT');
 }
 
+/** Version 4: the device's own firmware version (from its hello, through the birth), for matching security advisories. */
+export function migrateToV4(db: Db): void {
+  const columns = new Set((db.prepare("SELECT name FROM pragma_table_info('gateways')").all() as Array<{ name: string }>).map((c) => c.name));
+  if (!columns.has('device_firmware')) db.exec('ALTER TABLE gateways ADD COLUMN device_firmware TEXT');
+}
+
 /** A revision-1 record as a revision-2 batch body; undefined when it is already one (or not a batch). */
 export function v1ToV2(bytes: Uint8Array): Uint8Array | undefined {
   const r = decode(bytes, { maxDepth: 6, maxLength: 8192 });

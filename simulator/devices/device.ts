@@ -44,7 +44,10 @@ export interface SimulatedDevice {
   readonly link: Link;
 }
 
-export function createSimulatedDevice(opts: { kind: DeviceKind; serial: string; model?: string; seed: number; record?: boolean; link?: LinkConfig }): SimulatedDevice {
+/** A generic device's own firmware version, as its hello gives it (a real product's comes from its catalog entry). */
+export const SIMULATED_DEVICE_FIRMWARE = '1.0.0';
+
+export function createSimulatedDevice(opts: { kind: DeviceKind; serial: string; model?: string; firmware?: string; seed: number; record?: boolean; link?: LinkConfig }): SimulatedDevice {
   const driver = DRIVERS[opts.kind];
   const random = mulberry32(opts.seed);
   const link = createLink({ ...opts.link, session: Math.floor(random() * 256) });
@@ -78,7 +81,7 @@ export function createSimulatedDevice(opts: { kind: DeviceKind; serial: string; 
   }
 
   function announce(now: number, out: Uint8Array[]): void {
-    send({ k: 'hello', kind: opts.kind, model: opts.model ?? `generic-${opts.kind}-v1`, serial }, now, out);
+    send({ k: 'hello', kind: opts.kind, model: opts.model ?? `generic-${opts.kind}-v1`, serial, firmware: opts.firmware ?? SIMULATED_DEVICE_FIRMWARE }, now, out);
     send({ k: 'settings', id: undefined, values: new Map(settings) }, now, out);
   }
 

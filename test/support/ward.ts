@@ -82,7 +82,7 @@ export interface TestGateway {
  * A gateway for host tests, with short batches so tests run in seconds (the defaults users get are
  * tested in simulated time: test/unit/gateway-bugs.test.ts).
  */
-export function startGateway(o: { site: SitePaths; id: string; kind: DeviceKind; brokerUrl: string; secret: string; seed?: number; flash?: NorFlash; store?: MemoryStore; config?: Partial<GatewayConfig>; username?: string }): TestGateway {
+export function startGateway(o: { site: SitePaths; id: string; kind: DeviceKind; brokerUrl: string; secret: string; seed?: number; flash?: NorFlash; store?: MemoryStore; config?: Partial<GatewayConfig>; username?: string; model?: string; deviceFirmware?: string }): TestGateway {
   const flash = o.flash ?? new NorFlash({ sectors: 24 });
   const store = o.store ?? new MemoryStore();
   const alarms: boolean[] = [];
@@ -95,6 +95,8 @@ export function startGateway(o: { site: SitePaths; id: string; kind: DeviceKind;
     username: o.username ?? o.id,
     password: o.secret,
     seed: o.seed ?? 7,
+    ...(o.model === undefined ? {} : { model: o.model }),
+    ...(o.deviceFirmware === undefined ? {} : { deviceFirmware: o.deviceFirmware }),
     flash,
     store,
     firmware: '0.1.0',

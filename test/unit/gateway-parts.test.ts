@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decode } from '../../firmware/core/cbor/index.js';
+import { DRIVERS } from '../../firmware/core/device/drivers.js';
+import { DEVICE_FIRMWARE_MAX, decodeMessage, encodeMessage } from '../../firmware/core/device/messages.js';
 import { signCommand } from '../../firmware/core/command/index.js';
 import { createCommandPath } from '../../firmware/core/gateway/commands.js';
 import { createEventChannel, createTimeSource, type GatewayEffect, type GatewayStats, type Publish } from '../../firmware/core/gateway/effects.js';
@@ -156,7 +158,7 @@ describe('the vitals pipeline alone', () => {
 });
 
 describe('the session alone', () => {
-  it("reports the device's settings in the birth, and a device reporting too many or too long ones never pushes it past the state channel's bound", () => {
+  it("reports the device's settings in the birth, and a device reporting too many or too long ones (with the longest model, serial and firmware a hello may carry) never pushes it past the state channel's bound", () => {
     const flash = new NorFlash({ sectors: 4 });
     const log = openLog(flash, new Uint8Array(16).fill(1));
     const hostile = new Map<string, number | string>([['rate', 120.5], ['mode', 'VC-AC'], ['x'.repeat(200), 1], ['long', 'y'.repeat(500)], ['nan', Number.NaN], ['', 3]]);
@@ -168,7 +170,8 @@ describe('the session alone', () => {
       log,
       time: createTimeSource(),
       stats: stats(),
-      device: () => undefined,
+      // the longest identity a hello gets through: model and serial at the decoder's 64, firmware at 24
+      device: () => ({ serial: 's'.repeat(64), model: 'm'.repeat(64), firmware: 'f'.repeat(DEVICE_FIRMWARE_MAX), profile: undefined, driver: DRIVERS.pump }),
       nonce: () => new Uint8Array(16),
       settings: () => hostile,
       onLive: () => undefined,
@@ -187,6 +190,15 @@ describe('the session alone', () => {
     expect(Object.keys(s.value.settings ?? {})).toHaveLength(16);
     expect(s.value.settings).toMatchObject({ rate: 120.5, mode: 'VC-AC' });
     expect(Object.keys(s.value.settings ?? {}).every((k) => k.length <= 24)).toBe(true);
+    expect(s.value.device).toEqual({ kind: 'pump', model: 'm'.repeat(64), serial: 's'.repeat(64), firmware: 'f'.repeat(24) });
+  });
+
+  it("takes the device's own firmware version from its hello only when it is printable and at most 24 characters", () => {
+    const hello = (fw: string) => decodeMessage(encodeMessage({ k: 'hello', kind: 'pump', model: 'bd-alaris-8015', serial: 'P-1', firmware: fw }));
+    expect(hello('9.19.2')).toMatchObject({ k: 'hello', firmware: '9.19.2' });
+    expect(hello('x'.repeat(24))).toMatchObject({ firmware: 'x'.repeat(24) });
+    for (const bad of ['x'.repeat(25), '', '9.1\n', '9.1\u0000', 'versión']) expect(hello(bad), JSON.stringify(bad)).toBeUndefined();
+    expect(decodeMessage(encodeMessage({ k: 'hello', kind: 'pump', model: 'generic-pump-v1', serial: 'P-1' }))).toEqual({ k: 'hello', kind: 'pump', model: 'generic-pump-v1', serial: 'P-1' });
   });
 
   it('connects with a persisted bdSeq and its will, subscribes, and publishes one birth per change', () => {

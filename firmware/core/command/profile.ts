@@ -28,10 +28,23 @@ export interface EnumSetting {
 
 export type Setting = NumericSetting | EnumSetting;
 
+/**
+ * The real product a profile stands for, as security advisories name it: its vendor and product
+ * name, and the other spellings advisories use for each (matched whole, case and punctuation aside).
+ */
+export interface ProductIdentity {
+  readonly vendor: string;
+  readonly name: string;
+  readonly aliases: readonly string[];
+  readonly vendorAliases: readonly string[];
+}
+
 export interface DeviceProfile {
   readonly model: string;
   readonly kind: DeviceKind;
   readonly settings: ReadonlyMap<string, Setting>;
+  /** Absent for a generic profile (no real product behind it). */
+  readonly product?: ProductIdentity;
 }
 
 export interface ProfileError {
@@ -76,7 +89,16 @@ export function parseProfile(json: unknown): Result<DeviceProfile, ProfileError>
     if (typeof maxStep !== 'number' || !(maxStep > 0) || !Number.isFinite(maxStep)) return err(`${at}.maxStep`, `expected a number > 0, got ${show(maxStep)}`);
     out.set(name, { type: 'number', unit, hard: [hard[0], hard[1]], soft: [soft[0], soft[1]], maxStep, maxChangesPerHour: perHour });
   }
-  return { ok: true, value: { model, kind: kind as DeviceKind, settings: out } };
+  const product = json['product'];
+  if (product === undefined) return { ok: true, value: { model, kind: kind as DeviceKind, settings: out } };
+  const names = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string' && x.length > 0 && x.length <= 120);
+  if (!isObj(product)) return err('product', `expected an object, got ${show(product)}`);
+  const { vendor, name, aliases = [], vendorAliases = [] } = product;
+  if (typeof vendor !== 'string' || vendor.length === 0 || vendor.length > 120) return err('product.vendor', `expected the vendor's name, got ${show(vendor)}`);
+  if (typeof name !== 'string' || name.length === 0 || name.length > 120) return err('product.name', `expected the product's name, got ${show(name)}`);
+  if (!names(aliases)) return err('product.aliases', `expected a list of names, got ${show(aliases)}`);
+  if (!names(vendorAliases)) return err('product.vendorAliases', `expected a list of names, got ${show(vendorAliases)}`);
+  return { ok: true, value: { model, kind: kind as DeviceKind, settings: out, product: { vendor, name, aliases, vendorAliases } } };
 }
 
 /** The name a trust-list grant uses for a setting: `<kind>.<setting>`; `<kind>.*` grants them all. */

@@ -10,7 +10,7 @@ import type { SettingValue } from '../command/claims.js';
 import { DEVICE_KINDS, type DeviceKind } from '../command/profile.js';
 
 export type DeviceMessage =
-  | { readonly k: 'hello'; readonly kind: DeviceKind; readonly model: string; readonly serial: string }
+  | { readonly k: 'hello'; readonly kind: DeviceKind; readonly model: string; readonly serial: string; readonly firmware?: string }
   | { readonly k: 'obs'; readonly values: ReadonlyMap<string, number | null> }
   | { readonly k: 'settings'; readonly id: number | undefined; readonly values: ReadonlyMap<string, SettingValue> }
   | { readonly k: 'set'; readonly id: number; readonly values: ReadonlyMap<string, SettingValue> }
@@ -18,6 +18,10 @@ export type DeviceMessage =
   | { readonly k: 'alarm'; readonly code: string; readonly on: boolean };
 
 /** A device alarm's code: lower-case words joined by '-', at most 32 characters. */
+const ALARM_CODE_MAX = 32;
+/** The device's own firmware version in its hello: printable ASCII, 1 to 24 characters (it rides in the birth). */
+export const DEVICE_FIRMWARE_MAX = 24;
+const PRINTABLE = /^[\x20-\x7e]+$/;
 const ALARM_CODE = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 
 export function encodeMessage(m: DeviceMessage): Uint8Array {
@@ -26,6 +30,7 @@ export function encodeMessage(m: DeviceMessage): Uint8Array {
     map.set('kind', m.kind);
     map.set('model', m.model);
     map.set('serial', m.serial);
+    if (m.firmware !== undefined) map.set('fw', m.firmware);
   } else if (m.k === 'obs' || m.k === 'settings' || m.k === 'set') {
     map.set('v', new Map<string, CborValue>(m.values));
     if ((m.k === 'settings' || m.k === 'set') && m.id !== undefined) map.set('id', m.id);
@@ -46,15 +51,17 @@ export function decodeMessage(bytes: Uint8Array): DeviceMessage | undefined {
   if (k === 'alarm') {
     const code = m.get('code');
     const on = m.get('on');
-    if (m.size !== 3 || typeof code !== 'string' || code.length > 32 || !ALARM_CODE.test(code) || typeof on !== 'boolean') return undefined;
+    if (m.size !== 3 || typeof code !== 'string' || code.length > ALARM_CODE_MAX || !ALARM_CODE.test(code) || typeof on !== 'boolean') return undefined;
     return { k, code, on };
   }
   if (k === 'hello') {
     const kind = m.get('kind');
     const model = m.get('model');
     const serial = m.get('serial');
+    const fw = m.get('fw');
     if (typeof kind !== 'string' || DEVICE_KINDS.indexOf(kind as DeviceKind) < 0 || typeof model !== 'string' || typeof serial !== 'string' || serial.length === 0) return undefined;
-    return { k, kind: kind as DeviceKind, model, serial };
+    if (fw !== undefined && (typeof fw !== 'string' || fw.length > DEVICE_FIRMWARE_MAX || !PRINTABLE.test(fw))) return undefined;
+    return fw === undefined ? { k, kind: kind as DeviceKind, model, serial } : { k, kind: kind as DeviceKind, model, serial, firmware: fw };
   }
   const v = m.get('v');
   if (!(v instanceof Map)) return undefined;

@@ -23,6 +23,8 @@ export interface Identified {
   readonly driver: DeviceDriver;
   readonly profile: DeviceProfile | undefined;
   readonly model: string;
+  /** The device's own firmware version, when its hello gives one. */
+  readonly firmware: string | undefined;
 }
 
 export interface DeviceSide {
@@ -94,7 +96,7 @@ export function createDeviceSide(deps: {
         deps.events.emit(out, now, 'security', 'device-changed', 'high', [['was', identity.serial], ['now', m.serial]]);
       }
       const profile = deps.profiles.get(m.model);
-      identity = { serial: m.serial, driver: DRIVERS[m.kind], profile, model: m.model };
+      identity = { serial: m.serial, driver: DRIVERS[m.kind], profile, model: m.model, firmware: m.firmware };
       if (profile === undefined) deps.events.emit(out, now, 'technical', 'unknown-device-model', 'medium', [['model', m.model]]);
       deps.identified(out, now, identity);
     } else if (m.k === 'obs' && identity !== undefined) {

@@ -76,7 +76,7 @@ export function createSessionPart(deps: {
       bdSeq,
       bootId: deps.bootId,
       firmware: config.firmware,
-      device: who === undefined ? null : { kind: who.driver.kind, model: who.model, serial: who.serial },
+      device: who === undefined ? null : { kind: who.driver.kind, model: who.model, serial: who.serial, ...(who.firmware === undefined ? {} : { firmware: who.firmware }) },
       nonce: deps.nonce(),
       mode: mode === 'online' || mode === 'recovering' ? mode : 'degraded',
       buffer: { used: s.used, capacity: s.capacity, dropped: s.dropped },

@@ -45,6 +45,7 @@ export const deviceIdentity = named(
     kind: req(oneOf('pump', 'ventilator', 'monitor')),
     model: req(text(64), 'names the device profile, e.g. "generic-pump-v1"'),
     serial: req(text(64)),
+    firmware: opt(text(24), "the device's own firmware version as the device reports it (matched against security advisories)"),
   }),
 );
 

@@ -59,7 +59,7 @@ function rootKeyOrStop(): Uint8Array | undefined {
 function loadProfiles(): Map<string, DeviceProfile> {
   const profiles = new Map<string, DeviceProfile>();
   // the profiles ship as data (manifest.json "data"), validated at load
-  for (const model of ['generic-pump-v1', 'generic-ventilator-v1', 'generic-monitor-v1']) {
+  for (const model of ['generic-pump-v1', 'generic-ventilator-v1', 'generic-monitor-v1', 'bd-alaris-8015', 'welch-allyn-connex-spot']) {
     const p = parseProfile(JSON.parse(String.fromArrayBuffer(new Resource(`${model}.json`).slice(0))));
     if (p.ok) profiles.set(p.value.model, p.value);
     else trace(`vigil: profile refused: ${p.error.path}: ${p.error.message}\n`);

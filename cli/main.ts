@@ -17,9 +17,10 @@ import { siteCommand } from './commands/site.js';
 import { userCommand } from './commands/user.js';
 import { advisoriesCommand } from './commands/advisories.js';
 import { fleetCommand } from './commands/fleet.js';
+import { flashCommand } from './commands/flash.js';
 
 /** Every subcommand; later parts of Vigil add theirs here. */
-export const commands: readonly Command[] = [startCommand, simCommand, hostCommand, siteCommand, provisionCommand, userCommand, brokerConfigCommand, auditCommand, gatewayCommand, fleetCommand, advisoriesCommand, firmwareCommand, keysCommand, trustCommand, signCommandCli, stateCommand, verifyCommand, cborCommand];
+export const commands: readonly Command[] = [startCommand, simCommand, hostCommand, siteCommand, provisionCommand, flashCommand, userCommand, brokerConfigCommand, auditCommand, gatewayCommand, fleetCommand, advisoriesCommand, firmwareCommand, keysCommand, trustCommand, signCommandCli, stateCommand, verifyCommand, cborCommand];
 
 export function helpText(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -142,6 +142,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
     broker,
     brokerUrl,
     site: o.site,
+    dataDir: o.dataDir,
     httpUrl: '',
     trust: () => config.trust,
     profiles: () => config.profiles,

@@ -1,6 +1,7 @@
 /**
  * A site's files in the host's data directory: the root key that signs the trust list (root.pem; in
- * production it lives offline with the site's security officer and only root.pub is here), the
+ * production it lives offline with the site's security officer and only root.pub is here), the site
+ * provisioning key that signs gateways' bundles (site.pem, host/provisioning.ts), the
  * clinicians' keyring (keyring/<person>.key, each encrypted under its person's passphrase), the signed trust list (trust.cose), gateway secrets
  * (passwd) and the database (vigil.db). `vigil site init` makes them; site.json names the site.
  */
@@ -17,6 +18,8 @@ import { recordTrustList } from './signing/trust-ledger.js';
 export interface SiteFile {
   readonly site: string;
   readonly rootPublicKey: string;
+  /** The public half of site.pem, the key that signs provisioning bundles (host/provisioning.ts). */
+  readonly sitePublicKey?: string;
 }
 
 export interface Clinician {
@@ -47,7 +50,7 @@ export function readSite(dir: string): SitePaths {
   return { site: s.site, rootPublicKey: root, trustFile: join(dir, 'trust.cose'), keyringDir: join(dir, 'keyring'), passwdFile: join(dir, 'passwd') };
 }
 
-/** Makes a site: root key, one signing key per clinician, and the root-signed trust list (epoch 1). */
+/** Makes a site: root key, the provisioning key that signs gateways' bundles, one signing key per clinician, and the root-signed trust list (epoch 1). */
 export function initSite(dir: string, site: string, clinicians: readonly Clinician[], nowS = Math.floor(Date.now() / 1000)): SitePaths {
   const problem = idProblem(site, 'site');
   if (problem !== undefined) throw new SiteError(problem);
@@ -65,6 +68,8 @@ export function initSite(dir: string, site: string, clinicians: readonly Clinici
   const trust = signTrustList({ site, epoch: 1, issued: nowS, signers, revoked: [], grants: DEFAULT_GRANTS, cosign: DEFAULT_COSIGN }, root);
   recordTrustList(join(dir, 'root.pem'), trust);
   writeFileSync(join(dir, 'trust.cose'), trust);
-  writeFileSync(join(dir, 'site.json'), JSON.stringify({ site, rootPublicKey: toHex(root.publicKey) } satisfies SiteFile, null, 2) + '\n');
+  const siteKey = newKeyPair();
+  writeFileSync(join(dir, 'site.pem'), siteKey.pem, { mode: 0o600 });
+  writeFileSync(join(dir, 'site.json'), JSON.stringify({ site, rootPublicKey: toHex(root.publicKey), sitePublicKey: toHex(siteKey.publicKey) } satisfies SiteFile, null, 2) + '\n');
   return readSite(dir);
 }

@@ -44,6 +44,8 @@ export interface GatewayRow {
   readonly device_model: string | null;
   readonly device_serial: string | null;
   readonly device_firmware: string | null;
+  readonly expected_model: string | null;
+  readonly provisioned_at: number | null;
   readonly nonce: Uint8Array | null;
   readonly mode: string | null;
   readonly buffer_used: number | null;
@@ -71,6 +73,9 @@ export interface GatewayState {
   readonly settings: Readonly<Record<string, number | string>> | null;
   readonly lastSeen: number | null;
   readonly birthAt: number | null;
+  /** From its provisioning bundle: the device model expected at its bed, and when the bundle was issued (ms); null when not registered from a bundle. */
+  readonly expectedModel: string | null;
+  readonly provisionedAt: number | null;
 }
 
 /** A command as the station sees it: its JSON columns parsed. */
@@ -106,6 +111,8 @@ export interface Host {
   readonly brokerUrl: string;
   readonly httpUrl: string;
   readonly site: string;
+  /** Where the site's files and the database are (site.json, site.pem, passwd, vigil.db). */
+  readonly dataDir: string;
   trust(): TrustList | undefined;
   /** The device profiles this host signs for, by model (firmware/profiles and the site's own). */
   profiles(): ReadonlyMap<string, DeviceProfile>;

@@ -21,6 +21,8 @@ export function gatewayView(g: GatewayRow): GatewayState {
     settings: g.settings === null ? null : (JSON.parse(g.settings) as Record<string, number | string>),
     lastSeen: g.last_seen,
     birthAt: g.birth_at,
+    expectedModel: g.expected_model,
+    provisionedAt: g.provisioned_at,
   };
 }
 

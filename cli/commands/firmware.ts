@@ -13,7 +13,10 @@ import { missingToolchain, ROOT, toolPath, type Platform } from '../firmware/too
 export { missingToolchain } from '../firmware/toolchain.js';
 
 const USAGE = [
-  'vigil firmware build --platform esp32|lin --site <id> --gateway <id> --root <pubkey> --broker <mqtt://…>',
+  'vigil firmware build --platform esp32|lin --site <id> --site-key <provisioning public key> [--out <dir>] [--release] [--dry-run]',
+  '                     (one image for every gateway of the site: each reads its signed provisioning bundle at first boot)',
+  '                     lin: [--bundle-file <path>] [--serial-device <path>] [--flash-file <path>]   esp32: [--js-only]',
+  'vigil firmware build --platform esp32|lin --site <id> --gateway <id> --root <pubkey> --broker <mqtt://…>   (an image for one gateway)',
   '                     [--secret-file <file from vigil provision>] [--out <dir>] [--release] [--dry-run]',
   '                     esp32: [--ssid <s> --password <p>] [--js-only]   lin: [--serial-device <path>] [--flash-file <path>]',
   'vigil firmware run [--out <dir of a lin build>] [--device pump|ventilator|monitor] [--serial <device serial>] [--seed <n>] [--duration <s>]',
@@ -52,10 +55,14 @@ function parseBuild(args: readonly string[]): BuildRequest & { dryRun: boolean; 
       'js-only': { type: 'boolean' },
       release: { type: 'boolean' },
       'dry-run': { type: 'boolean' },
+      'site-key': { type: 'string' },
+      'bundle-file': { type: 'string' },
     },
     strict: true,
   });
   const platform = platformOf(values.platform);
+  if (values['site-key'] !== undefined) return parseSiteBuild(platform, values);
+  if (values['bundle-file'] !== undefined) throw new UsageError('--bundle-file goes with --site-key (a site image reads its bundle at first boot)');
   const { site, gateway } = siteAndGateway(values);
   const root = toHex(parsePublicKey(required(values.root, '--root')));
   const broker = required(values.broker, '--broker');
@@ -79,6 +86,31 @@ function parseBuild(args: readonly string[]): BuildRequest & { dryRun: boolean; 
     config,
     dryRun: values['dry-run'] === true,
     record: { platform, site, gateway, broker, serialDevice, flashFile },
+  };
+}
+
+type BuildValues = Partial<Record<'site' | 'gateway' | 'root' | 'broker' | 'ssid' | 'password' | 'secret-file' | 'out' | 'serial-device' | 'flash-file' | 'site-key' | 'bundle-file', string>> & Partial<Record<'js-only' | 'release' | 'dry-run', boolean>>;
+
+/** A site image: the site id and its provisioning public key compiled in; the rest from the bundle at first boot. */
+function parseSiteBuild(platform: Platform, values: BuildValues): ReturnType<typeof parseBuild> {
+  for (const o of ['gateway', 'root', 'broker', 'secret-file', 'ssid', 'password'] as const) if (values[o] !== undefined) throw new UsageError(`--${o} comes from each gateway's provisioning bundle in a site image; leave it out`);
+  const site = required(values.site, '--site');
+  const siteKey = toHex(parsePublicKey(required(values['site-key'], '--site-key')));
+  const out = resolve(values.out ?? defaultOut(platform));
+  const config = [`site=${site}`, `siteKey=${siteKey}`];
+  const serialDevice = resolve(values['serial-device'] ?? join(out, 'serial'));
+  const flashFile = resolve(values['flash-file'] ?? join(out, 'vitals.flash'));
+  const bundleFile = resolve(values['bundle-file'] ?? join(out, 'bundle.cbor'));
+  if (platform === 'lin') config.push(`serialDevice=${serialDevice}`, `flashFile=${flashFile}`, `bundleFile=${bundleFile}`);
+  else for (const o of ['serial-device', 'flash-file', 'bundle-file'] as const) if (values[o] !== undefined) throw new UsageError(`--${o} is for --platform lin (the ESP32 reads its bundle from the vigilcfg partition)`);
+  return {
+    platform,
+    out,
+    release: values.release === true,
+    jsOnly: values['js-only'] === true,
+    config,
+    dryRun: values['dry-run'] === true,
+    record: { platform, site, gateway: `(from ${bundleFile})`, broker: '(from the bundle)', serialDevice, flashFile },
   };
 }
 

@@ -5,6 +5,7 @@ import { parsePublicKey } from '../../host/signing/keys.js';
 import { startSimulatedGateway } from '../../simulator/gateway.js';
 import { required, siteAndGateway } from '../args.js';
 import { UsageError, type Command } from '../command.js';
+import { readBundle } from '../../firmware/platform/node/bundle.js';
 
 /** One gateway on the Node platform, with a simulated device on a simulated serial line. */
 export const gatewayCommand: Command = {
@@ -12,7 +13,9 @@ export const gatewayCommand: Command = {
   summary: 'run one gateway against a broker, with a simulated device on a (lossy) serial line',
   usage:
     'vigil gateway --broker <mqtt://host:port> --site <id> --gateway <id> --root <pubkey> --device monitor|pump|ventilator\n' +
-    '              [--serial <device serial>] [--data-dir <dir>] [--loss <0..1>] [--corrupt <0..1>] [--username <u> --password <p>]',
+    '              [--serial <device serial>] [--data-dir <dir>] [--loss <0..1>] [--corrupt <0..1>] [--username <u> --password <p>]\n' +
+    '       vigil gateway --bundle <file> --site <id> --site-key <provisioning public key> --device monitor|pump|ventilator [--serial …] [--data-dir …]\n' +
+    '              (as a flashed gateway boots: everything else from its signed provisioning bundle)',
   async run(args) {
     const { values } = parseArgs({
       args: [...args],
@@ -28,10 +31,11 @@ export const gatewayCommand: Command = {
         corrupt: { type: 'string' },
         username: { type: 'string' },
         password: { type: 'string' },
+        bundle: { type: 'string' },
+        'site-key': { type: 'string' },
       },
       strict: true,
     });
-    const { site, gateway } = siteAndGateway(values);
     const kind = required(values.device, '--device') as DeviceKind;
     if (DEVICE_KINDS.indexOf(kind) < 0) throw new UsageError(`--device expects one of ${DEVICE_KINDS.join(', ')}, got "${kind}"`);
     const rate = (v: string | undefined, name: string) => {
@@ -39,15 +43,36 @@ export const gatewayCommand: Command = {
       if (!(n >= 0 && n < 1)) throw new UsageError(`${name} expects a probability in [0, 1), got "${v}"`);
       return n;
     };
+    let login: { site: string; gateway: string; brokerUrl: string; rootKey: Uint8Array; username?: string; password?: string; model?: string };
+    if (values.bundle !== undefined) {
+      for (const o of ['broker', 'gateway', 'root', 'username', 'password'] as const) if (values[o] !== undefined) throw new UsageError(`--${o} comes from the bundle; leave it out`);
+      const site = required(values.site, '--site');
+      const b = readBundle(values.bundle, site, parsePublicKey(required(values['site-key'], '--site-key')));
+      if (!b.ok) throw new UsageError(`${values.bundle}: ${b.error}`);
+      if (b.value.broker.password === undefined) throw new UsageError(`${values.bundle}: logs in by client certificate; the Node gateway logs in by password (use the firmware build for mTLS)`);
+      login = { site, gateway: b.value.gateway, brokerUrl: b.value.broker.url, rootKey: b.value.rootKey, username: b.value.broker.username, password: b.value.broker.password, ...(b.value.profile === undefined ? {} : { model: b.value.profile }) };
+    } else {
+      const { site, gateway } = siteAndGateway(values);
+      login = {
+        site,
+        gateway,
+        brokerUrl: required(values.broker, '--broker'),
+        rootKey: parsePublicKey(required(values.root, '--root')),
+        ...(values.username === undefined ? {} : { username: values.username }),
+        ...(values.password === undefined ? {} : { password: values.password }),
+      };
+    }
+    const { site, gateway } = login;
     const dir = values['data-dir'] ?? join('.vigil', gateway);
     const sim = startSimulatedGateway({
       site,
       id: gateway,
       kind,
-      rootKey: parsePublicKey(required(values.root, '--root')),
-      brokerUrl: required(values.broker, '--broker'),
-      ...(values.username === undefined ? {} : { username: values.username }),
-      ...(values.password === undefined ? {} : { password: values.password }),
+      rootKey: login.rootKey,
+      brokerUrl: login.brokerUrl,
+      ...(login.username === undefined ? {} : { username: login.username }),
+      ...(login.password === undefined ? {} : { password: login.password }),
+      ...(login.model === undefined ? {} : { model: login.model }),
       ...(values.serial === undefined ? {} : { serial: values.serial }),
       seed: Date.now() % 100_000,
       faults: { loss: rate(values.loss, '--loss'), corrupt: rate(values.corrupt, '--corrupt'), duplicate: 0 },

@@ -1,23 +1,75 @@
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { identityOf } from '../../host/broker/acl.js';
 import { issueSecret } from '../../host/broker/passwd.js';
+import { makeBundle } from '../../host/provisioning.js';
 import { readSite } from '../../host/site.js';
+import { knownModels } from '../../firmware/profiles/index.js';
+import { required } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 
 export const provisionCommand: Command = {
   name: 'provision',
-  summary: 'issue a gateway\'s broker secret (shown once; the host keeps only its hash)',
-  usage: 'vigil provision <gateway id | host> [--data-dir .vigil]',
+  summary: "issue a gateway's broker secret, and with --bundle its signed provisioning bundle (flashed beside the firmware; the host registers it)",
+  usage:
+    'vigil provision <gateway id> [--data-dir .vigil]   (the secret alone, shown once; the host keeps only its hash)\n' +
+    '       vigil provision <gateway id> --bundle <file> --broker <mqtt://host:port> [--profile <device model>] [--wifi-ssid <ssid>] [--data-dir .vigil]\n' +
+    '                       [--register <http://host:port> --user <biomed or admin>]   (Wi-Fi password from VIGIL_WIFI_PASSWORD, the user\'s from VIGIL_PASSWORD)',
   async run(args) {
-    const { values, positionals } = parseArgs({ args: [...args], options: { 'data-dir': { type: 'string' } }, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args: [...args],
+      options: { 'data-dir': { type: 'string' }, bundle: { type: 'string' }, broker: { type: 'string' }, profile: { type: 'string' }, 'wifi-ssid': { type: 'string' }, register: { type: 'string' }, user: { type: 'string' } },
+      allowPositionals: true,
+      strict: true,
+    });
     const id = positionals[0];
     if (id === undefined || positionals.length !== 1) throw new UsageError('name one gateway id');
     const who = identityOf(id);
     if ('refused' in who) throw new UsageError(`cannot provision "${id}": ${who.refused}`);
-    const site = readSite(values['data-dir'] ?? '.vigil');
-    const secret = issueSecret(site.passwdFile, id);
-    console.error(`${id}: secret issued for site ${site.site} (username ${id}, client id vigil-${site.site}-${id}); write it into the gateway at flashing:`);
-    console.log(secret);
+    const dir = values['data-dir'] ?? '.vigil';
+    const site = readSite(dir);
+    if (values.bundle === undefined) {
+      for (const o of ['broker', 'profile', 'wifi-ssid', 'register'] as const) if (values[o] !== undefined) throw new UsageError(`--${o} belongs to a bundle: add --bundle <file>`);
+      const secret = issueSecret(site.passwdFile, id);
+      console.error(`${id}: secret issued for site ${site.site} (username ${id}, client id vigil-${site.site}-${id}); write it into the gateway at flashing:`);
+      console.log(secret);
+      return 0;
+    }
+    if (who.kind !== 'gateway') throw new UsageError(`a bundle is for a gateway; "${id}" is the host's login`);
+    const broker = required(values.broker, '--broker');
+    if (values.profile !== undefined && !knownModels().includes(values.profile)) throw new UsageError(`--profile: no device profile "${values.profile}" (known: ${knownModels().join(', ')})`);
+    const ssid = values['wifi-ssid'];
+    const wifiPassword = process.env.VIGIL_WIFI_PASSWORD ?? '';
+    if (ssid === undefined && wifiPassword !== '') throw new UsageError('VIGIL_WIFI_PASSWORD is set but --wifi-ssid is not');
+    if (values.register !== undefined && values.user === undefined) throw new UsageError('--register needs --user (a biomed or admin login; password from VIGIL_PASSWORD)');
+    const made = makeBundle(dir, { gateway: id, brokerUrl: broker, ...(values.profile === undefined ? {} : { profile: values.profile }), ...(ssid === undefined ? {} : { wifi: { ssid, password: wifiPassword } }) });
+    writeFileSync(values.bundle, made.bundle, { mode: 0o600 });
+    if (made.siteKeyMade) console.error(`site ${site.site}: made its provisioning key (${dir}/site.pem; public key in site.json) — firmware images for this site carry its public key`);
+    console.error(`${id}: bundle written to ${values.bundle} (${made.bundle.length} bytes, signed by site ${site.site}'s provisioning key; it holds the gateway's new broker secret: keep it like one)`);
+    if (values.register === undefined) {
+      console.error(`next: register it at the host (vigil provision … --register <url>, or POST /api/gateways/register), then flash it: vigil flash --bundle ${values.bundle}`);
+      return 0;
+    }
+    const base = values.register.replace(/\/$/, '');
+    const password = process.env.VIGIL_PASSWORD;
+    if (password === undefined || password === '') throw new UsageError(`set VIGIL_PASSWORD to ${values.user}'s password`);
+    let token: string;
+    try {
+      const r = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: values.user, password }) });
+      const body = (await r.json()) as { token?: string; error?: string };
+      if (body.token === undefined) throw new UsageError(`sign-in as ${values.user} refused: ${body.error ?? r.status}`);
+      token = body.token;
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      throw new UsageError(`cannot reach the host at ${base}: ${(e as Error).message} (the bundle is written; register it later)`);
+    }
+    const r = await fetch(`${base}/api/gateways/register`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ bundle: Buffer.from(made.bundle).toString('base64') }) });
+    const out = (await r.json()) as { gateway?: string; expectedModel?: string | null; error?: string };
+    if (r.status !== 201) {
+      console.error(`${id}: the host refused the registration (${r.status}): ${out.error ?? ''}`);
+      return 1;
+    }
+    console.error(`${id}: registered at ${base}${out.expectedModel ? ` (expects a ${out.expectedModel})` : ''}; next: vigil flash --bundle ${values.bundle}`);
     return 0;
   },
 };

@@ -13,6 +13,7 @@ import { createStatic, isApiPath } from './static.js';
 import { createStream } from './stream.js';
 import { Latest, LinkQuality, wardRoutes } from './ward.js';
 import { advisoryRoutes } from './advisories.js';
+import { provisioningRoutes } from './provisioning.js';
 
 export interface Api {
   readonly url: string;
@@ -23,7 +24,7 @@ export async function startApi(host: Host, opts: { port: number; host?: string; 
   const router = createRouter(host, opts.now, opts.allowedOrigins);
   const latest = new Latest(host, opts.now);
   const links = new LinkQuality(host, opts.now);
-  for (const group of [sessionRoutes, gatewayRoutes, alarmRoutes, commandRoutes, interopRoutes, wardRoutes(latest, links), advisoryRoutes]) group(router.on, host, opts.now);
+  for (const group of [sessionRoutes, gatewayRoutes, alarmRoutes, commandRoutes, interopRoutes, wardRoutes(latest, links), advisoryRoutes, provisioningRoutes]) group(router.on, host, opts.now);
   const stream = createStream(host, opts.now, latest, opts.allowedOrigins);
   const page = createStatic();
   const server = createServer((req, res) => {

@@ -7,6 +7,7 @@ import { AlarmError } from '../alarms.js';
 import { CommandError } from '../commands.js';
 import { NoticeError } from '../notices.js';
 import { AdvisoryError } from '../advisories/index.js';
+import { RegistrationError } from '../provisioning.js';
 import { isStorageError } from '../storage.js';
 import type { Host } from '../types.js';
 import { UserError, type Role, type User } from '../users.js';
@@ -147,7 +148,7 @@ function pathParams(route: Route, pathname: string): string[] {
 function statusOf(e: unknown): number {
   if (e instanceof HttpError) return e.status;
   if (isStorageError(e)) return 503;
-  if (e instanceof UserError || e instanceof CommandError || e instanceof AlarmError || e instanceof NoticeError || e instanceof AdvisoryError) return e.status;
+  if (e instanceof UserError || e instanceof CommandError || e instanceof AlarmError || e instanceof NoticeError || e instanceof AdvisoryError || e instanceof RegistrationError) return e.status;
   return 500;
 }
 

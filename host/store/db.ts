@@ -22,6 +22,8 @@ CREATE TABLE IF NOT EXISTS gateways (
   firmware TEXT,
   device_kind TEXT, device_model TEXT, device_serial TEXT,
   device_firmware TEXT,                       -- the device's own firmware version, as it reports it
+  expected_model TEXT,                        -- the device model its provisioning bundle names
+  provisioned_at INTEGER,                     -- when its bundle was issued (ms), null: not registered from a bundle
   nonce BLOB,
   mode TEXT,                                  -- the gateway's own view: online / degraded / recovering
   buffer_used INTEGER, buffer_capacity INTEGER, buffer_dropped INTEGER,
@@ -168,7 +170,7 @@ export const SCHEMA_VERSION = 4;
  * Brings a database to SCHEMA_VERSION, in one transaction: a new one gets the schema; version 0 (the
  * first host) has its gateway columns renamed to the protocol's names (fw → firmware, fill_* →
  * buffer_*) and its stored batches rewritten from the whole text-keyed record to the batch body of
- * protocol revision 2 (migrations.ts); version 2 gains the gateways' device settings (3); version 3 the device's own firmware version and imported advisories (4); a newer version than this code knows is refused.
+ * protocol revision 2 (migrations.ts); version 2 gains the gateways' device settings (3); version 3 the device's own firmware version, imported advisories and provisioning (4); a newer version than this code knows is refused.
  */
 function migrate(db: Db): void {
   const version = db.pragma('user_version', { simple: true }) as number;

@@ -37,10 +37,12 @@ export function migrateToV3(db: Db): void {
   if (commandColumns.size > 0 && !commandColumns.has('previous')) db.exec('ALTER TABLE commands ADD COLUMN previous TEXT');
 }
 
-/** Version 4: the device's own firmware version (from its hello, through the birth), for matching security advisories. */
+/** Version 4: the device's own firmware version (from its hello, through the birth), for matching security advisories; what a gateway's provisioning bundle registered. */
 export function migrateToV4(db: Db): void {
   const columns = new Set((db.prepare("SELECT name FROM pragma_table_info('gateways')").all() as Array<{ name: string }>).map((c) => c.name));
   if (!columns.has('device_firmware')) db.exec('ALTER TABLE gateways ADD COLUMN device_firmware TEXT');
+  if (!columns.has('expected_model')) db.exec('ALTER TABLE gateways ADD COLUMN expected_model TEXT');
+  if (!columns.has('provisioned_at')) db.exec('ALTER TABLE gateways ADD COLUMN provisioned_at INTEGER');
 }
 
 /** A revision-1 record as a revision-2 batch body; undefined when it is already one (or not a batch). */

@@ -228,3 +228,60 @@ function writeFigures(samples: number[][], steady: number[][]): void {
   console.log(`moddable-lin figures: ${JSON.stringify(figures)}`);
 }
 
+
+describe('a site image: one firmware for every gateway of the site, each joining by its signed provisioning bundle', () => {
+  let siteOut: string;
+  let siteRun: ChildProcess | undefined;
+  const sitePublicKey = () => (JSON.parse(readFileSync(join(dir, 'site.json'), 'utf8')) as { sitePublicKey: string }).sitePublicKey;
+  const vigil = (args: string[], extra: Record<string, string> = {}) =>
+    new Promise<{ code: number | null; text: string }>((resolve) => {
+      const c = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...extra } });
+      const o = collect(c);
+      c.on('exit', (code) => resolve({ code, text: o.text() }));
+    });
+
+  afterAll(async () => {
+    await stopGroup(siteRun);
+    if (siteOut !== undefined) rmSync(siteOut, { recursive: true, force: true });
+  });
+
+  it('builds with the site id and its provisioning key only (no gateway, broker, root key or secret in the image)', async () => {
+    siteOut = mkdtempSync(join(tmpdir(), 'vigil-fw-site-'));
+    const r = await vigil(['firmware', 'build', '--platform', 'lin', '--site', 'ward-lin', '--site-key', sitePublicKey(), '--out', siteOut]);
+    expect(r.code, r.text.slice(-3000)).toBe(0);
+    expect(r.text).toMatch(/vigil firmware build: built lin/);
+  }, 600_000);
+
+  it('refuses to start on a bundle from another site: the reason traced, the alarm output on, no connection', async () => {
+    const other = makeSite('ward-lin'); // the same site id, other keys
+    try {
+      const made = await vigil(['provision', 'gw-site', '--data-dir', other.dir, '--bundle', join(siteOut, 'bundle.cbor'), '--broker', `mqtt://127.0.0.1:${host.broker!.port}`]);
+      expect(made.code, made.text).toBe(0);
+    } finally {
+      removeSite(other.dir);
+    }
+    const sim = startMcsim(buildPlan({ platform: 'lin', out: siteOut, release: false, jsOnly: false, config: [] }).app, env);
+    const o = collect(sim);
+    try {
+      await until('the refusal', () => o.text().includes('vigil alarm-output on'), 30_000);
+      expect(o.text()).toMatch(/vigil: refusing to start: the bundle file: not signed by the site key of ward-lin/);
+      await sleep(1000);
+      expect(o.text()).not.toMatch(/vigil: gateway .* started/);
+      expect(host.gateway('gw-site')).toBeUndefined();
+    } finally {
+      await stopGroup(sim);
+    }
+  }, 60_000);
+
+  it('provisioned (vigil provision --bundle --register), it reads its bundle at first boot and comes online at the host as the gateway the bundle names', async () => {
+    const made = await vigil(['provision', 'gw-site', '--data-dir', dir, '--bundle', join(siteOut, 'bundle.cbor'), '--broker', `mqtt://127.0.0.1:${host.broker!.port}`, '--profile', 'generic-pump-v1', '--register', host.httpUrl, '--user', 'eve'], { VIGIL_PASSWORD: PASSWORD });
+    expect(made.code, made.text).toBe(0);
+    expect(host.gateway('gw-site')).toMatchObject({ presence: 'offline', expected_model: 'generic-pump-v1' });
+    siteRun = spawn(process.execPath, [bin, 'firmware', 'run', '--out', siteOut, '--device', 'pump', '--seed', '4'], { env: process.env, detached: true });
+    const o = collect(siteRun);
+    await until(`gw-site online with its pump (${o.text().slice(-500)})`, () => host.gateway('gw-site')?.presence === 'online' && host.gateway('gw-site')?.device_serial === 'PUMP-LIN-4', 60_000);
+    expect(o.text()).toMatch(/vigil: gateway gw-site of site ward-lin started/);
+    await stopGroup(siteRun);
+    siteRun = undefined;
+  }, 120_000);
+});

@@ -6,7 +6,7 @@
  * the affected beds, puts a bed it cannot decide on the review list, and refuses what is not CSAF.
  */
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAdvisory } from '../../host/advisories/csaf.js';
@@ -20,7 +20,12 @@ const vigil = (args: string[], env: Record<string, string> = {}) =>
   new Promise<{ code: number; out: string; err: string }>((resolve) => {
     execFile(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } }, (e, out, err) => resolve({ code: e === null ? 0 : typeof e.code === 'number' ? e.code : 1, out, err }));
   });
-const FEED = join(import.meta.dirname, '../../../shared/advisories/icsma');
+// CISA's feed as the project's shared data holds it: beside the clone, or where this machine keeps it (as .ci/moddable-sdk looks)
+const FEED_CANDIDATES = [process.env.VIGIL_ADVISORIES_DIR, join(import.meta.dirname, '../../../shared/advisories/icsma'), '/work/shared/advisories/icsma'].filter((p): p is string => p !== undefined && p !== '');
+const FEED = FEED_CANDIDATES.find((p) => existsSync(p)) ?? FEED_CANDIDATES[0]!;
+beforeAll(() => {
+  if (!existsSync(FEED)) throw new Error(`CISA's advisories are not here: looked in ${FEED_CANDIDATES.join(', ')}; set VIGIL_ADVISORIES_DIR to the icsma folder`);
+});
 const advisory = (file: string): Record<string, unknown> => JSON.parse(readFileSync(join(FEED, file), 'utf8')) as Record<string, unknown>;
 
 describe("CISA's medical advisories (../shared/advisories/icsma)", () => {

@@ -185,6 +185,8 @@ export interface ParseOptions {
    * puts it there); never for commands or trust lists.
    */
   readonly unprotectedKid?: boolean;
+  /** The longest byte string (the payload) accepted; 4096 unless a larger document (a provisioning bundle) needs more. */
+  readonly maxLength?: number;
 }
 
 /**
@@ -193,7 +195,7 @@ export interface ParseOptions {
  * In a COSE_Sign the first signature is the requesting clinician's, the second the co-signer's.
  */
 export function parseCose(bytes: Uint8Array, options: ParseOptions = {}): Parsed<CoseMessage> {
-  const r = decode(bytes, { tags: [COSE_SIGN1_TAG, COSE_SIGN_TAG], maxDepth: 8, maxLength: 4096 });
+  const r = decode(bytes, { tags: [COSE_SIGN1_TAG, COSE_SIGN_TAG], maxDepth: 8, maxLength: options.maxLength ?? 4096 });
   if (!r.ok) return fail('malformed', `CBOR: ${r.error.message} (at byte ${r.error.offset})`);
   const top = r.value;
   if (!(top instanceof CborTag) || !Array.isArray(top.value)) return fail('malformed', 'expected a tagged COSE_Sign1 or COSE_Sign array');

@@ -24,6 +24,8 @@ import random from 'vigil/random';
 import { parseProfile, publicKeyProblem, type DeviceProfile } from 'vigil/core/command/index';
 import { createGateway, type Gateway, type GatewayEffect, type GatewayEvent } from 'vigil/core/gateway/index';
 import { fromHex } from 'vigil/core/hex';
+import { openBundle } from 'vigil/core/provision/bundle';
+import { BUNDLE_SOURCE, readBundleBytes } from 'vigil/platform/bundle';
 import { openAlarm } from 'vigil/platform/alarm';
 import { toArrayBuffer } from 'vigil/platform/bytes';
 import { openFlash } from 'vigil/platform/flash';
@@ -34,13 +36,29 @@ import { SerialWriter } from 'vigil/platform/serial-writer';
 import { uartOptions } from 'vigil/platform/uart';
 
 interface VigilConfig {
-  readonly broker: string;
   readonly site: string;
+  /**
+   * The site's provisioning public key (hex): set, the image serves any gateway of the site, and
+   * everything else comes from the signed provisioning bundle at first boot (docs/provisioning.md).
+   * Empty: the older per-gateway image, with the rest below compiled in.
+   */
+  readonly siteKey?: string;
+  readonly broker: string;
   readonly gateway: string;
   readonly rootKey: string;
   readonly firmware?: string;
   readonly mqttUser?: string;
   readonly mqttPassword?: string;
+}
+
+/** Who this gateway is and how it reaches its site: from the bundle, or compiled in. */
+interface Identity {
+  readonly gateway: string;
+  readonly broker: string;
+  readonly mqttUser: string | undefined;
+  readonly mqttPassword: string | undefined;
+  readonly rootKey: Uint8Array;
+  readonly wifi: { readonly ssid: string; readonly password: string } | undefined;
 }
 
 const cfg = config as unknown as VigilConfig;
@@ -56,6 +74,38 @@ function rootKeyOrStop(): Uint8Array | undefined {
   return undefined;
 }
 
+/**
+ * First boot of a site image: the provisioning bundle, opened by the core's rules (signed by this
+ * site's provisioning key, for this site). Anything wrong stops the gateway with the reason and the
+ * alarm output on: an unprovisioned or foreign gateway never joins a broker.
+ */
+function identityFromBundle(siteKeyHex: string): Identity | undefined {
+  const siteKey = fromHex(siteKeyHex);
+  const problem = siteKey === undefined || siteKey.length !== 32 ? 'not 64 hex digits' : publicKeyProblem(siteKey);
+  const opened = problem !== undefined || siteKey === undefined ? undefined : openBundle(readBundleBytes(), cfg.site, siteKey, (s, m, k) => verify(s, m, k));
+  const why =
+    opened === undefined
+      ? `the site key in the image is unusable (${problem ?? ''})`
+      : !opened.ok
+        ? `${BUNDLE_SOURCE}: ${opened.error}`
+        : opened.value.broker.password === undefined
+          ? 'the bundle logs in by client certificate; this build connects by password over TCP'
+          : undefined;
+  if (why !== undefined || opened === undefined || !opened.ok) {
+    trace(`vigil: refusing to start: ${why ?? ''}\n`);
+    alarm.set(true);
+    return undefined;
+  }
+  const b = opened.value;
+  return { gateway: b.gateway, broker: b.broker.url, mqttUser: b.broker.username, mqttPassword: b.broker.password, rootKey: b.rootKey, wifi: b.wifi };
+}
+
+function identity(): Identity | undefined {
+  if (cfg.siteKey !== undefined && cfg.siteKey !== '') return identityFromBundle(cfg.siteKey);
+  const rootKey = rootKeyOrStop();
+  return rootKey === undefined ? undefined : { gateway: cfg.gateway, broker: cfg.broker, mqttUser: cfg.mqttUser, mqttPassword: cfg.mqttPassword, rootKey, wifi: undefined };
+}
+
 function loadProfiles(): Map<string, DeviceProfile> {
   const profiles = new Map<string, DeviceProfile>();
   // the profiles ship as data (manifest.json "data"), validated at load
@@ -67,9 +117,9 @@ function loadProfiles(): Map<string, DeviceProfile> {
   return profiles;
 }
 
-function start(rootKey: Uint8Array): void {
+function start(me: Identity): void {
   const core: Gateway = createGateway(
-    { site: cfg.site, gateway: cfg.gateway, firmware: cfg.firmware ?? '0.2.0', rootKey, profiles: loadProfiles() },
+    { site: cfg.site, gateway: me.gateway, firmware: cfg.firmware ?? '0.2.0', rootKey: me.rootKey, profiles: loadProfiles() },
     { flash: openFlash(), store: new PreferenceStore(), verify: (s, m, k) => verify(s, m, k), random: (n) => new Uint8Array(random(n)) },
   );
   let client: MQTT | undefined;
@@ -102,9 +152,9 @@ function start(rootKey: Uint8Array): void {
   }
 
   function connect(e: Extract<GatewayEffect, { type: 'mqtt-connect' }>): void {
-    const url = /^mqtt:\/\/([^:/]+)(?::(\d+))?\/?$/.exec(cfg.broker);
+    const url = /^mqtt:\/\/([^:/]+)(?::(\d+))?\/?$/.exec(me.broker);
     if (url === null) {
-      trace(`vigil: broker must be mqtt://host[:port], got ${cfg.broker}\n`);
+      trace(`vigil: broker must be mqtt://host[:port], got ${me.broker}\n`);
       return;
     }
     let c: MQTT;
@@ -113,7 +163,7 @@ function start(rootKey: Uint8Array): void {
         host: url[1]!,
         port: url[2] === undefined ? 1883 : Number(url[2]),
         id: e.clientId,
-        ...(cfg.mqttUser === undefined ? {} : { user: cfg.mqttUser, password: cfg.mqttPassword ?? '' }),
+        ...(me.mqttUser === undefined ? {} : { user: me.mqttUser, password: me.mqttPassword ?? '' }),
         will: { topic: e.will.topic, message: toArrayBuffer(e.will.payload), retain: e.will.retain, quality: e.will.qos },
         timeout: 30_000,
         Socket: safeCloseSocket, // see safe-socket.ts: the SDK's Linux socket crashes when mqtt.js closes it from its own callback
@@ -182,13 +232,16 @@ function start(rootKey: Uint8Array): void {
   }
 
   feed({ type: 'boot' });
-  trace(`vigil: gateway ${cfg.gateway} of site ${cfg.site} started\n`);
-  startNetwork({
-    up: () => feed({ type: 'network', up: true }),
-    down: () => feed({ type: 'network', up: false }),
-    clock: (unixMs) => feed({ type: 'clock', unixMs }),
-  });
+  trace(`vigil: gateway ${me.gateway} of site ${cfg.site} started\n`);
+  startNetwork(
+    {
+      up: () => feed({ type: 'network', up: true }),
+      down: () => feed({ type: 'network', up: false }),
+      clock: (unixMs) => feed({ type: 'clock', unixMs }),
+    },
+    me.wifi,
+  );
 }
 
-const rootKey = rootKeyOrStop();
-if (rootKey !== undefined) start(rootKey);
+const me = identity();
+if (me !== undefined) start(me);

@@ -13,6 +13,8 @@ import { clientIdFor } from './broker/embedded.js';
 export interface HostLink {
   ack(gateway: string, bootId: Uint8Array, through: number): void;
   command(gateway: string, payload: Uint8Array): void;
+  /** A new trust list, retained: every gateway takes it now, and one connecting later gets it first. */
+  publishTrust(bytes: Uint8Array): void;
   ready(): Promise<void>;
   close(): Promise<void>;
 }
@@ -23,7 +25,8 @@ export function connectHostLink(o: {
   readonly url: string;
   readonly secret: string;
   readonly ca?: string;
-  readonly trustBytes: Uint8Array | undefined;
+  /** The trust list in force when (re)connecting: published retained before the host says it is online. */
+  readonly trustBytes: () => Uint8Array | undefined;
   readonly now: () => number;
   readonly log: (line: string) => void;
   readonly onMessage: (topic: string, payload: Uint8Array) => void;
@@ -49,7 +52,8 @@ export function connectHostLink(o: {
     (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true); // commands and acks are small: send at once
     void (async () => {
       await client.subscribeAsync(hostSubscriptions(o.site), { qos: 1 });
-      if (o.trustBytes !== undefined) await client.publishAsync(trustTopic(o.site), Buffer.from(o.trustBytes), { qos: 1, retain: true });
+      const trust = o.trustBytes();
+      if (trust !== undefined) await client.publishAsync(trustTopic(o.site), Buffer.from(trust), { qos: 1, retain: true });
       await client.publishAsync(hostStateTopic(o.site), state(true), { qos: 1, retain: true });
       o.log(`host: connected to ${o.url} as ${HOST_USER}, site ${o.site}`);
       readyResolve();
@@ -64,6 +68,7 @@ export function connectHostLink(o: {
   return {
     ack: (gateway, bootId, through) => void client.publish(topic(o.site, gateway, 'ack'), Buffer.from(encodeAck({ bootId, through })), { qos: 1 }),
     command: (gateway, payload) => void client.publish(topic(o.site, gateway, 'cmd'), Buffer.from(payload), { qos: 1 }),
+    publishTrust: (bytes) => void client.publish(trustTopic(o.site), Buffer.from(bytes), { qos: 1, retain: true }),
     ready: () => readyPromise,
     async close() {
       if (client.connected) await client.publishAsync(hostStateTopic(o.site), state(false), { qos: 1, retain: true }).catch(() => undefined);

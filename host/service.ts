@@ -18,6 +18,7 @@ import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.js';
 import { issueSecret } from './broker/passwd.js';
 import { CommandService } from './commands.js';
 import { HostConfigError, loadHostConfig, type HostConfig } from './config.js';
+import { TrustKeeper } from './signing/trust-keeper.js';
 import { Gateways } from './gateways.js';
 import { createInbound, type Inbound } from './inbound.js';
 import { Ingest, type DropReport, type IngestHooks, type StoredBatch } from './ingest.js';
@@ -63,9 +64,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
   const log = o.log ?? ((line: string) => console.log(line));
   const config = loadHostConfig(o); // throws HostConfigError before anything is opened
   const listeners = new Set<(m: StreamMessage) => void>();
-  const emit = (m: StreamMessage) => {
-    for (const l of listeners) l(m);
-  };
+  const emit = (m: StreamMessage) => listeners.forEach((l) => l(m));
   const counters: HostCounters = { refused: {}, staleDeaths: 0, errorEvents: 0 };
 
   mkdirSync(o.dataDir, { recursive: true });
@@ -94,7 +93,8 @@ export async function startHost(o: HostOptions): Promise<Host> {
 
   // ---- parts ----
   let onMessage: (topic: string, payload: Uint8Array) => void = () => undefined;
-  const link = connectHostLink({ site: o.site, hostId, url: brokerUrl, secret, ca: 'ca' in o.broker ? o.broker.ca : undefined, trustBytes: config.trustBytes, now, log, onMessage: (t, p) => onMessage(t, p) });
+  const trust = new TrustKeeper(config, o, audit, (bytes) => link.publishTrust(bytes));
+  const link = connectHostLink({ site: o.site, hostId, url: brokerUrl, secret, ca: 'ca' in o.broker ? o.broker.ca : undefined, trustBytes: () => trust.bytes, now, log, onMessage: (t, p) => onMessage(t, p) });
   const onStored = storedHook(() => listeners.size > 0, emit, alarms, gateways, now);
   const ingest = new Ingest(db, {
     ack: (acks) => acks.forEach((a) => link.ack(a.gateway, a.bootId, a.through)),
@@ -102,7 +102,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
     ...ingestAlarms(alarms, storage, log, now),
     ...controlHooks(() => inbound, audit, storage),
   }, { now });
-  const commands = commandService(db, audit, config, gateways, link, emit, o.commandAnswerTimeoutMs);
+  const commands = commandService(db, audit, config, trust, gateways, link, emit, o.commandAnswerTimeoutMs);
   const inbound = createInbound({ site: o.site, db, gateways, ingest, alarms, commands, refusals, storage, audit, emit, now });
   onMessage = inbound.handle;
 
@@ -144,7 +144,8 @@ export async function startHost(o: HostOptions): Promise<Host> {
     site: o.site,
     dataDir: o.dataDir,
     httpUrl: '',
-    trust: () => config.trust,
+    trust: () => trust.trust,
+    trustKeeper: trust,
     profiles: () => config.profiles,
     gateway: (id) => gateways.get(id),
     gateways: () => gateways.all(),
@@ -278,11 +279,11 @@ function raiseStorageFailed(alarms: Alarms, t: number, from: number, to: number,
 }
 
 /** The command service over the host's trust list, keyring, profiles, gateway registry and MQTT link. */
-function commandService(db: Db, audit: AuditLog, config: HostConfig, gateways: Gateways, link: HostLink, emit: (m: StreamMessage) => void, answerTimeoutMs: number | undefined): CommandService {
+function commandService(db: Db, audit: AuditLog, config: HostConfig, trust: TrustKeeper, gateways: Gateways, link: HostLink, emit: (m: StreamMessage) => void, answerTimeoutMs: number | undefined): CommandService {
   return new CommandService({
     db,
     audit,
-    trust: (): TrustList | undefined => config.trust,
+    trust: (): TrustList | undefined => trust.trust,
     keyring: config.keyring,
     profile: (model) => config.profiles.get(model),
     gateway: (id) => {

@@ -8,6 +8,7 @@ import type { Ingest } from './ingest.js';
 import type { Presence } from './presence.js';
 import type { Notice, Notices } from './notices.js';
 import type { Advisories } from './advisories/index.js';
+import type { TrustKeeper } from './signing/trust-keeper.js';
 import type { Db } from './store/db.js';
 import type { Users } from './users.js';
 
@@ -114,6 +115,8 @@ export interface Host {
   /** Where the site's files and the database are (site.json, site.pem, passwd, vigil.db). */
   readonly dataDir: string;
   trust(): TrustList | undefined;
+  /** Replaces the trust list in force with a newer root-signed one, and publishes it (signing/trust-keeper.ts). */
+  readonly trustKeeper: TrustKeeper;
   /** The device profiles this host signs for, by model (firmware/profiles and the site's own). */
   profiles(): ReadonlyMap<string, DeviceProfile>;
   gateway(id: string): GatewayRow | undefined;

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { readAdvisory } from '../../host/advisories/csaf.js';
 import { required } from '../args.js';
 import { UsageError, type Command } from '../command.js';
+import { signInToHost } from '../host-client.js';
 
 /** The advisory files named: each file, and every .json file in each folder (sorted). */
 function advisoryFiles(paths: readonly string[]): string[] {
@@ -51,17 +52,7 @@ export const advisoriesCommand: Command = {
     if (!values.check) {
       base = required(values.host, '--host (or --check to read the files without a host)').replace(/\/$/, '');
       const user = required(values.user, '--user');
-      const password = process.env.VIGIL_PASSWORD;
-      if (password === undefined || password === '') throw new UsageError(`set VIGIL_PASSWORD to ${user}'s password (it is not taken on the command line, where others could read it)`);
-      let r: Response;
-      try {
-        r = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: user, password }) });
-      } catch (e) {
-        throw new UsageError(`cannot reach the host at ${base}: ${(e as Error).message}`);
-      }
-      const body = (await r.json().catch(() => ({}))) as { token?: string; error?: string };
-      if (!r.ok || body.token === undefined) throw new UsageError(`sign-in as ${user} refused: ${body.error ?? r.status}`);
-      token = body.token;
+      token = await signInToHost(base, user);
     }
     const totals = { files: files.length, parsed: 0, refused: 0, products: 0, notUnderstood: 0, bedsAffected: 0, review: 0 };
     for (const file of files) {

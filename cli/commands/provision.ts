@@ -7,6 +7,7 @@ import { readSite } from '../../host/site.js';
 import { knownModels } from '../../firmware/profiles/index.js';
 import { required } from '../args.js';
 import { UsageError, type Command } from '../command.js';
+import { hostRequest, signInToHost } from '../host-client.js';
 
 export const provisionCommand: Command = {
   name: 'provision',
@@ -42,6 +43,7 @@ export const provisionCommand: Command = {
     const wifiPassword = process.env.VIGIL_WIFI_PASSWORD ?? '';
     if (ssid === undefined && wifiPassword !== '') throw new UsageError('VIGIL_WIFI_PASSWORD is set but --wifi-ssid is not');
     if (values.register !== undefined && values.user === undefined) throw new UsageError('--register needs --user (a biomed or admin login; password from VIGIL_PASSWORD)');
+    if (values.register !== undefined && (process.env.VIGIL_PASSWORD ?? '') === '') throw new UsageError(`set VIGIL_PASSWORD to ${values.user}'s password before registering (nothing has been issued)`);
     const made = makeBundle(dir, { gateway: id, brokerUrl: broker, ...(values.profile === undefined ? {} : { profile: values.profile }), ...(ssid === undefined ? {} : { wifi: { ssid, password: wifiPassword } }) });
     writeFileSync(values.bundle, made.bundle, { mode: 0o600 });
     if (made.siteKeyMade) console.error(`site ${site.site}: made its provisioning key (${dir}/site.pem; public key in site.json) — firmware images for this site carry its public key`);
@@ -51,20 +53,14 @@ export const provisionCommand: Command = {
       return 0;
     }
     const base = values.register.replace(/\/$/, '');
-    const password = process.env.VIGIL_PASSWORD;
-    if (password === undefined || password === '') throw new UsageError(`set VIGIL_PASSWORD to ${values.user}'s password`);
     let token: string;
     try {
-      const r = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: values.user, password }) });
-      const body = (await r.json()) as { token?: string; error?: string };
-      if (body.token === undefined) throw new UsageError(`sign-in as ${values.user} refused: ${body.error ?? r.status}`);
-      token = body.token;
+      token = await signInToHost(base, values.user!);
     } catch (e) {
-      if (e instanceof UsageError) throw e;
-      throw new UsageError(`cannot reach the host at ${base}: ${(e as Error).message} (the bundle is written; register it later)`);
+      throw new UsageError(`${(e as Error).message} (the bundle is written; register it later)`);
     }
-    const r = await fetch(`${base}/api/gateways/register`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ bundle: Buffer.from(made.bundle).toString('base64') }) });
-    const out = (await r.json()) as { gateway?: string; expectedModel?: string | null; error?: string };
+    const r = await hostRequest(base, token, 'POST', '/api/gateways/register', { bundle: Buffer.from(made.bundle).toString('base64') });
+    const out = r.json as { gateway?: string; expectedModel?: string | null; error?: string };
     if (r.status !== 201) {
       console.error(`${id}: the host refused the registration (${r.status}): ${out.error ?? ''}`);
       return 1;

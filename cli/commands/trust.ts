@@ -8,18 +8,23 @@ import { checkNewer, LedgerError, newestVersion, readLedger, recordTrustList, ve
 import { kidOf, loadSigningKey, parsePublicKey } from '../../host/signing/keys.js';
 import { afterVerb, assignments, required, wholeNumber } from '../args.js';
 import { UsageError, type Command } from '../command.js';
+import { hostRequest, signInToHost } from '../host-client.js';
 
 export const trustCommand: Command = {
   name: 'trust',
-  summary: 'build the root-signed trust list: signer keys with roles, key epoch, revocations',
+  summary: 'build the root-signed trust list (signer keys with roles, key epoch, revocations); publish it through the running host',
   usage:
     'vigil trust build --root <key file> --signer <pubkey>:<role>[,<role>…][:<person>] … --epoch N --out <file>\n' +
     '                  [--revoke <pubkey>] … [--grant <role>=<kind.setting>[,…]] … [--cosign <role>=<kind.setting>[,…]] …\n' +
     '                  [--site <id>] [--issued <unix seconds>] [--previous <trust file>]\n' +
     '  The list must be newer, by (epoch, issued), than every list this root key signed (<root>.ledger),\n' +
     '  than --previous and than an existing --out; without --issued, the issue time is now, or one\n' +
-    '  second after the newest list at the same epoch.',
+    '  second after the newest list at the same epoch.\n' +
+    'vigil trust publish <file> --host <http://host:port> --user <admin>   (password from VIGIL_PASSWORD)\n' +
+    '  The host checks it as a gateway does (root-signed, this site, newer than the list in force), puts it in\n' +
+    '  force, saves it as its trust.cose and publishes it retained: every gateway moves to it at once.',
   async run(args) {
+    if (args[0] === 'publish') return publishTrust(args.slice(1));
     const rest = afterVerb(args, 'trust', 'build');
     const { values } = parseArgs({
       args: rest,
@@ -81,3 +86,19 @@ export const trustCommand: Command = {
     return 0;
   },
 };
+
+async function publishTrust(args: readonly string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: [...args], options: { host: { type: 'string' }, user: { type: 'string' } }, allowPositionals: true, strict: true });
+  const file = positionals[0];
+  if (file === undefined || positionals.length !== 1) throw new UsageError('name one trust list file (from vigil trust build)');
+  if (!existsSync(file)) throw new UsageError(`no trust list at ${file}`);
+  const base = required(values.host, '--host').replace(/\/$/, '');
+  const token = await signInToHost(base, required(values.user, '--user'));
+  const r = await hostRequest(base, token, 'PUT', '/api/trust', { trust: readFileSync(file).toString('base64') });
+  if (r.status !== 200) {
+    console.error(`vigil trust publish: the host refused ${file} (${r.status}): ${String(r.json['error'] ?? '')}`);
+    return 1;
+  }
+  console.error(`vigil trust publish: epoch ${String(r.json['epoch'])} in force at ${base} and published to every gateway (${String(r.json['signers'])} signers, ${String(r.json['revoked'])} revoked)`);
+  return 0;
+}

@@ -8,6 +8,7 @@ import { CommandError } from '../commands.js';
 import { NoticeError } from '../notices.js';
 import { AdvisoryError } from '../advisories/index.js';
 import { RegistrationError } from '../provisioning.js';
+import { TrustPublishError } from '../signing/trust-keeper.js';
 import { isStorageError } from '../storage.js';
 import type { Host } from '../types.js';
 import { UserError, type Role, type User } from '../users.js';
@@ -148,7 +149,7 @@ function pathParams(route: Route, pathname: string): string[] {
 function statusOf(e: unknown): number {
   if (e instanceof HttpError) return e.status;
   if (isStorageError(e)) return 503;
-  if (e instanceof UserError || e instanceof CommandError || e instanceof AlarmError || e instanceof NoticeError || e instanceof AdvisoryError || e instanceof RegistrationError) return e.status;
+  if (e instanceof UserError || e instanceof CommandError || e instanceof AlarmError || e instanceof NoticeError || e instanceof AdvisoryError || e instanceof RegistrationError || e instanceof TrustPublishError) return e.status;
   return 500;
 }
 

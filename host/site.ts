@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { signTrustList, type Signer } from '../firmware/core/command/index.js';
 import { idProblem } from '../firmware/core/protocol/topics.js';
+import { signSiteKeyCert } from '../firmware/core/provision/bundle.js';
 import { fromHex, toHex } from '../firmware/core/hex.js';
 import { DEFAULT_COSIGN, DEFAULT_GRANTS } from './signing/grants.js';
 import { writeProtectedKey } from './signing/keyring.js';
@@ -20,6 +21,8 @@ export interface SiteFile {
   readonly rootPublicKey: string;
   /** The public half of site.pem, the key that signs provisioning bundles (host/provisioning.ts). */
   readonly sitePublicKey?: string;
+  /** The key epoch of that key: 1 at init, one more at each rotation (its certificate is site.cert). */
+  readonly siteKeyEpoch?: number;
 }
 
 export interface Clinician {
@@ -70,6 +73,7 @@ export function initSite(dir: string, site: string, clinicians: readonly Clinici
   writeFileSync(join(dir, 'trust.cose'), trust);
   const siteKey = newKeyPair();
   writeFileSync(join(dir, 'site.pem'), siteKey.pem, { mode: 0o600 });
-  writeFileSync(join(dir, 'site.json'), JSON.stringify({ site, rootPublicKey: toHex(root.publicKey), sitePublicKey: toHex(siteKey.publicKey) } satisfies SiteFile, null, 2) + '\n');
+  writeFileSync(join(dir, 'site.cert'), signSiteKeyCert({ site, siteKey: siteKey.publicKey, epoch: 1, issued: nowS }, root));
+  writeFileSync(join(dir, 'site.json'), JSON.stringify({ site, rootPublicKey: toHex(root.publicKey), sitePublicKey: toHex(siteKey.publicKey), siteKeyEpoch: 1 } satisfies SiteFile, null, 2) + '\n');
   return readSite(dir);
 }

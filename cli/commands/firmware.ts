@@ -13,7 +13,7 @@ import { missingToolchain, ROOT, toolPath, type Platform } from '../firmware/too
 export { missingToolchain } from '../firmware/toolchain.js';
 
 const USAGE = [
-  'vigil firmware build --platform esp32|lin --site <id> --site-key <provisioning public key> [--out <dir>] [--release] [--dry-run]',
+  'vigil firmware build --platform esp32|lin --site <id> --root <root public key> [--out <dir>] [--release] [--dry-run]',
   '                     (one image for every gateway of the site: each reads its signed provisioning bundle at first boot)',
   '                     lin: [--bundle-file <path>] [--serial-device <path>] [--flash-file <path>]   esp32: [--js-only]',
   'vigil firmware build --platform esp32|lin --site <id> --gateway <id> --root <pubkey> --broker <mqtt://…>   (an image for one gateway)',
@@ -55,14 +55,13 @@ function parseBuild(args: readonly string[]): BuildRequest & { dryRun: boolean; 
       'js-only': { type: 'boolean' },
       release: { type: 'boolean' },
       'dry-run': { type: 'boolean' },
-      'site-key': { type: 'string' },
       'bundle-file': { type: 'string' },
     },
     strict: true,
   });
   const platform = platformOf(values.platform);
-  if (values['site-key'] !== undefined) return parseSiteBuild(platform, values);
-  if (values['bundle-file'] !== undefined) throw new UsageError('--bundle-file goes with --site-key (a site image reads its bundle at first boot)');
+  if (values.gateway === undefined) return parseSiteBuild(platform, values);
+  if (values['bundle-file'] !== undefined) throw new UsageError('--bundle-file is for a site image (without --gateway: each gateway reads its bundle at boot)');
   const { site, gateway } = siteAndGateway(values);
   const root = toHex(parsePublicKey(required(values.root, '--root')));
   const broker = required(values.broker, '--broker');
@@ -89,15 +88,15 @@ function parseBuild(args: readonly string[]): BuildRequest & { dryRun: boolean; 
   };
 }
 
-type BuildValues = Partial<Record<'site' | 'gateway' | 'root' | 'broker' | 'ssid' | 'password' | 'secret-file' | 'out' | 'serial-device' | 'flash-file' | 'site-key' | 'bundle-file', string>> & Partial<Record<'js-only' | 'release' | 'dry-run', boolean>>;
+type BuildValues = Partial<Record<'site' | 'gateway' | 'root' | 'broker' | 'ssid' | 'password' | 'secret-file' | 'out' | 'serial-device' | 'flash-file' | 'bundle-file', string>> & Partial<Record<'js-only' | 'release' | 'dry-run', boolean>>;
 
-/** A site image: the site id and its provisioning public key compiled in; the rest from the bundle at first boot. */
+/** A site image: the site id and its root public key compiled in; the rest from each gateway's bundle at boot. */
 function parseSiteBuild(platform: Platform, values: BuildValues): ReturnType<typeof parseBuild> {
-  for (const o of ['gateway', 'root', 'broker', 'secret-file', 'ssid', 'password'] as const) if (values[o] !== undefined) throw new UsageError(`--${o} comes from each gateway's provisioning bundle in a site image; leave it out`);
+  for (const o of ['broker', 'secret-file', 'ssid', 'password'] as const) if (values[o] !== undefined) throw new UsageError(`--${o} comes from each gateway's provisioning bundle in a site image (or name --gateway for an image of one gateway)`);
   const site = required(values.site, '--site');
-  const siteKey = toHex(parsePublicKey(required(values['site-key'], '--site-key')));
+  const rootKey = toHex(parsePublicKey(required(values.root, '--root')));
   const out = resolve(values.out ?? defaultOut(platform));
-  const config = [`site=${site}`, `siteKey=${siteKey}`];
+  const config = [`site=${site}`, `rootKey=${rootKey}`, 'siteImage=1'];
   const serialDevice = resolve(values['serial-device'] ?? join(out, 'serial'));
   const flashFile = resolve(values['flash-file'] ?? join(out, 'vitals.flash'));
   const bundleFile = resolve(values['bundle-file'] ?? join(out, 'bundle.cbor'));

@@ -73,15 +73,15 @@ export const flashCommand: Command = {
     const dir = values['data-dir'] ?? '.vigil';
     const siteFile = join(dir, 'site.json');
     if (!existsSync(siteFile)) throw new UsageError(`no site at ${dir} (give the site's --data-dir: the site id and its provisioning key come from ${siteFile})`);
-    const site = JSON.parse(readFileSync(siteFile, 'utf8')) as { site: string; sitePublicKey?: string };
-    if (site.sitePublicKey === undefined) throw new UsageError(`${siteFile} has no provisioning key yet: make the gateway's bundle first (vigil provision <id> --bundle <file> --broker <url>)`);
-    const siteKey = parsePublicKey(site.sitePublicKey);
+    const site = JSON.parse(readFileSync(siteFile, 'utf8')) as { site: string; rootPublicKey: string };
+    const rootKey = parsePublicKey(site.rootPublicKey);
     if (!existsSync(bundleFile)) throw new UsageError(`no bundle at ${bundleFile}: make it with vigil provision <id> --bundle ${bundleFile} --broker <url>`);
     const bundle = new Uint8Array(readFileSync(bundleFile));
-    const opened = openBundle(bundle, site.site, siteKey, ed25519Verify);
-    if (!opened.ok) throw new UsageError(`${bundleFile} would be refused by the gateway: ${opened.error}`);
+    const checked = openBundle(bundle, site.site, rootKey, ed25519Verify);
+    if (!checked.ok) throw new UsageError(`${bundleFile} would be refused by the gateway: ${checked.error}`);
+    const opened = { value: checked.value.bundle };
     const port = await pickPort(values.port, values['dry-run']);
-    const plan = flashPlan({ port, site: site.site, siteKey: toHex(siteKey), out: resolve(values.out ?? join(ROOT, 'dist', 'firmware', 'esp32-site')), bundleOnly: values['bundle-only'] });
+    const plan = flashPlan({ port, site: site.site, rootKey: toHex(rootKey), out: resolve(values.out ?? join(ROOT, 'dist', 'firmware', 'esp32-site')), bundleOnly: values['bundle-only'] });
     const image = partitionImage(bundle, partition('vigilcfg').size);
     const header = `gateway ${opened.value.gateway} of site ${site.site} (broker ${opened.value.broker.url}${opened.value.profile ? `, expects a ${opened.value.profile}` : ''}) on ${port}`;
     if (values['dry-run']) {

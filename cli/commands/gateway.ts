@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEVICE_KINDS, type DeviceKind } from '../../firmware/core/command/index.js';
@@ -14,7 +15,7 @@ export const gatewayCommand: Command = {
   usage:
     'vigil gateway --broker <mqtt://host:port> --site <id> --gateway <id> --root <pubkey> --device monitor|pump|ventilator\n' +
     '              [--serial <device serial>] [--data-dir <dir>] [--loss <0..1>] [--corrupt <0..1>] [--username <u> --password <p>]\n' +
-    '       vigil gateway --bundle <file> --site <id> --site-key <provisioning public key> --device monitor|pump|ventilator [--serial …] [--data-dir …]\n' +
+    '       vigil gateway --bundle <file> --site <id> --root <root public key> --device monitor|pump|ventilator [--serial …] [--data-dir …]\n' +
     '              (as a flashed gateway boots: everything else from its signed provisioning bundle)',
   async run(args) {
     const { values } = parseArgs({
@@ -32,7 +33,6 @@ export const gatewayCommand: Command = {
         username: { type: 'string' },
         password: { type: 'string' },
         bundle: { type: 'string' },
-        'site-key': { type: 'string' },
       },
       strict: true,
     });
@@ -45,9 +45,11 @@ export const gatewayCommand: Command = {
     };
     let login: { site: string; gateway: string; brokerUrl: string; rootKey: Uint8Array; username?: string; password?: string; model?: string };
     if (values.bundle !== undefined) {
-      for (const o of ['broker', 'gateway', 'root', 'username', 'password'] as const) if (values[o] !== undefined) throw new UsageError(`--${o} comes from the bundle; leave it out`);
+      for (const o of ['broker', 'gateway', 'username', 'password'] as const) if (values[o] !== undefined) throw new UsageError(`--${o} comes from the bundle; leave it out`);
       const site = required(values.site, '--site');
-      const b = readBundle(values.bundle, site, parsePublicKey(required(values['site-key'], '--site-key')));
+      const dataDir = values['data-dir'] ?? join('.vigil', 'gateway-from-bundle');
+      mkdirSync(dataDir, { recursive: true });
+      const b = readBundle(values.bundle, site, parsePublicKey(required(values.root, '--root')), join(dataDir, 'site-key-epoch'));
       if (!b.ok) throw new UsageError(`${values.bundle}: ${b.error}`);
       if (b.value.broker.password === undefined) throw new UsageError(`${values.bundle}: logs in by client certificate; the Node gateway logs in by password (use the firmware build for mTLS)`);
       login = { site, gateway: b.value.gateway, brokerUrl: b.value.broker.url, rootKey: b.value.rootKey, username: b.value.broker.username, password: b.value.broker.password, ...(b.value.profile === undefined ? {} : { model: b.value.profile }) };
@@ -63,7 +65,7 @@ export const gatewayCommand: Command = {
       };
     }
     const { site, gateway } = login;
-    const dir = values['data-dir'] ?? join('.vigil', gateway);
+    const dir = values['data-dir'] ?? join('.vigil', values.bundle === undefined ? gateway : 'gateway-from-bundle');
     const sim = startSimulatedGateway({
       site,
       id: gateway,

@@ -1,16 +1,29 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { MIN_PASSPHRASE } from '../../host/signing/keyring.js';
-import { initSite } from '../../host/site.js';
+import { initSite, readSite } from '../../host/site.js';
+import { rotateSiteKey } from '../../host/provisioning.js';
+import { toHex } from '../../firmware/core/hex.js';
 import { afterVerb, required } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 
 export const siteCommand: Command = {
   name: 'site',
-  summary: 'make a site in a data directory: root key, clinicians\' signing keys, signed trust list',
+  summary: 'make a site in a data directory (root key, provisioning key, clinicians\' signing keys, signed trust list); rotate its provisioning key',
   usage: 'vigil site init --site <id> [--data-dir .vigil] --clinician <person>:<role>[,<role>…] … < passphrases\n' +
-    '  (stdin: each clinician\'s own signing passphrase, one line each, in --clinician order; their keys are kept encrypted under them)',
+    '  (stdin: each clinician\'s own signing passphrase, one line each, in --clinician order; their keys are kept encrypted under them)\n' +
+    'vigil site rotate-key [--data-dir .vigil]\n' +
+    '  (a new provisioning key, certified by the root key at the next epoch: bundles made from now on use it; gateways take them\n' +
+    '   without a new image, and refuse bundles of the retired key once they have booted on the new one)',
   async run(args) {
+    if (args[0] === 'rotate-key') {
+      const { values } = parseArgs({ args: args.slice(1), options: { 'data-dir': { type: 'string' } }, strict: true });
+      const dir = values['data-dir'] ?? '.vigil';
+      readSite(dir);
+      const r = rotateSiteKey(dir);
+      console.log(`site provisioning key rotated: epoch ${r.epoch}, public key ${toHex(r.publicKey)} (site.pem, site.cert); re-provision each gateway (vigil provision … --bundle, then vigil flash --bundle-only) to retire the old key`);
+      return 0;
+    }
     const rest = afterVerb(args, 'site', 'init');
     const { values } = parseArgs({ args: rest, options: { site: { type: 'string' }, 'data-dir': { type: 'string' }, clinician: { type: 'string', multiple: true } }, strict: true });
     const specs = values.clinician ?? [];

@@ -31,7 +31,7 @@ export function partitionImage(bundle: Uint8Array, size: number): Uint8Array {
 export interface FlashRequest {
   readonly port: string;
   readonly site: string;
-  readonly siteKey: string;
+  readonly rootKey: string;
   readonly out: string;
   readonly bundleOnly: boolean;
 }
@@ -54,7 +54,7 @@ export function flashPlan(r: FlashRequest): FlashPlan {
     : [
         { env: {}, argv: ['mkdir', '-p', out] },
         // release build, written over UPLOAD_PORT; "-t deploy" flashes without starting the xsbug debugger
-        { env: { UPLOAD_PORT: r.port }, argv: ['mcconfig', '-m', '-p', 'esp32', '-t', 'deploy', '-o', out, MANIFEST, `site=${r.site}`, `siteKey=${r.siteKey}`] },
+        { env: { UPLOAD_PORT: r.port }, argv: ['mcconfig', '-m', '-p', 'esp32', '-t', 'deploy', '-o', out, MANIFEST, `site=${r.site}`, `rootKey=${r.rootKey}`, 'siteImage=1'] },
       ];
   return {
     steps: [...firmware, { env: {}, argv: ['esptool.py', '--chip', 'esp32', '--port', r.port, '--baud', '460800', 'write_flash', `0x${offset.toString(16)}`, image] }],

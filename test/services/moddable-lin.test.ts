@@ -232,7 +232,6 @@ function writeFigures(samples: number[][], steady: number[][]): void {
 describe('a site image: one firmware for every gateway of the site, each joining by its signed provisioning bundle', () => {
   let siteOut: string;
   let siteRun: ChildProcess | undefined;
-  const sitePublicKey = () => (JSON.parse(readFileSync(join(dir, 'site.json'), 'utf8')) as { sitePublicKey: string }).sitePublicKey;
   const vigil = (args: string[], extra: Record<string, string> = {}) =>
     new Promise<{ code: number | null; text: string }>((resolve) => {
       const c = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...extra } });
@@ -245,9 +244,9 @@ describe('a site image: one firmware for every gateway of the site, each joining
     if (siteOut !== undefined) rmSync(siteOut, { recursive: true, force: true });
   });
 
-  it('builds with the site id and its provisioning key only (no gateway, broker, root key or secret in the image)', async () => {
+  it('builds with the site id and its root key only (no gateway, broker or secret in the image)', async () => {
     siteOut = mkdtempSync(join(tmpdir(), 'vigil-fw-site-'));
-    const r = await vigil(['firmware', 'build', '--platform', 'lin', '--site', 'ward-lin', '--site-key', sitePublicKey(), '--out', siteOut]);
+    const r = await vigil(['firmware', 'build', '--platform', 'lin', '--site', 'ward-lin', '--root', toHex(paths.rootPublicKey), '--out', siteOut]);
     expect(r.code, r.text.slice(-3000)).toBe(0);
     expect(r.text).toMatch(/vigil firmware build: built lin/);
   }, 600_000);
@@ -264,7 +263,7 @@ describe('a site image: one firmware for every gateway of the site, each joining
     const o = collect(sim);
     try {
       await until('the refusal', () => o.text().includes('vigil alarm-output on'), 30_000);
-      expect(o.text()).toMatch(/vigil: refusing to start: the bundle file: not signed by the site key of ward-lin/);
+      expect(o.text()).toMatch(/vigil: refusing to start: the bundle file: its site key is not certified by the root key of ward-lin/);
       await sleep(1000);
       expect(o.text()).not.toMatch(/vigil: gateway .* started/);
       expect(host.gateway('gw-site')).toBeUndefined();
@@ -281,6 +280,19 @@ describe('a site image: one firmware for every gateway of the site, each joining
     const o = collect(siteRun);
     await until(`gw-site online with its pump (${o.text().slice(-500)})`, () => host.gateway('gw-site')?.presence === 'online' && host.gateway('gw-site')?.device_serial === 'PUMP-LIN-4', 60_000);
     expect(o.text()).toMatch(/vigil: gateway gw-site of site ward-lin started/);
+    await stopGroup(siteRun);
+    siteRun = undefined;
+    await until('gw-site offline', () => host.gateway('gw-site')?.presence !== 'online', 30_000);
+  }, 120_000);
+
+  it('after the site key is rotated, the same image takes the gateway\'s new bundle: online again, nothing re-flashed', async () => {
+    const rotated = await vigil(['site', 'rotate-key', '--data-dir', dir]);
+    expect(rotated.text).toMatch(/rotated: epoch 2/);
+    const made = await vigil(['provision', 'gw-site', '--data-dir', dir, '--bundle', join(siteOut, 'bundle.cbor'), '--broker', `mqtt://127.0.0.1:${host.broker!.port}`, '--profile', 'generic-pump-v1']);
+    expect(made.code, made.text).toBe(0);
+    siteRun = spawn(process.execPath, [bin, 'firmware', 'run', '--out', siteOut, '--device', 'pump', '--seed', '4'], { env: process.env, detached: true });
+    const o = collect(siteRun);
+    await until(`gw-site online on its epoch-2 bundle (${o.text().slice(-500)})`, () => host.gateway('gw-site')?.presence === 'online', 60_000);
     await stopGroup(siteRun);
     siteRun = undefined;
   }, 120_000);

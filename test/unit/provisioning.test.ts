@@ -5,13 +5,13 @@
  * `vigil provision --bundle --register`, then a gateway booting from nothing but its bundle — ends with
  * the gateway registered and online at the host.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromHex } from '../../firmware/core/hex.js';
-import { BUNDLE_MAX_BYTES, openBundle, signBundle, type ProvisioningBundle } from '../../firmware/core/provision/bundle.js';
+import { BUNDLE_MAX_BYTES, openBundle, signBundle, signSiteKeyCert, type ProvisioningBundle } from '../../firmware/core/provision/bundle.js';
 import { ed25519Verify } from '../../firmware/platform/node/ed25519.js';
 import type { Host } from '../../host/service.js';
 import { newKeyPair, kidOf } from '../../host/signing/keys.js';
@@ -27,19 +27,21 @@ function key() {
   const priv = createPrivateKey(pair.pem);
   return { kid: kidOf(pair.publicKey), publicKey: pair.publicKey, sign: (m: Uint8Array) => new Uint8Array(sign(null, m, priv)) };
 }
+const root = key();
 const siteKey = key();
-const rootKey = key().publicKey;
+const rootKey = root.publicKey;
+const CERT = signSiteKeyCert({ site: 'ward-b', siteKey: siteKey.publicKey, epoch: 1, issued: 1_790_000_000 }, root);
 const GOOD: ProvisioningBundle = { site: 'ward-b', gateway: 'gw-7', issued: 1_790_000_000, broker: { url: 'mqtt://10.0.0.5:1883', username: 'gw-7', password: 'p'.repeat(43) }, rootKey, profile: 'bd-alaris-8015', wifi: { ssid: 'ward-b-devices', password: 'wpa2 passphrase' } };
-const signed = (b: ProvisioningBundle, k = siteKey) => {
-  const r = signBundle(b, k);
+const signed = (b: ProvisioningBundle, k = siteKey, cert = CERT) => {
+  const r = signBundle(b, k, cert);
   if (!r.ok) throw new Error(r.error);
   return r.value;
 };
 
 describe('the bundle format', () => {
   it('opens what the site signed, field for field', () => {
-    const r = openBundle(signed(GOOD), 'ward-b', siteKey.publicKey, ed25519Verify);
-    expect(r).toEqual({ ok: true, value: GOOD });
+    const r = openBundle(signed(GOOD), 'ward-b', rootKey, ed25519Verify);
+    expect(r).toEqual({ ok: true, value: { bundle: GOOD, siteEpoch: 1 } });
   });
 
   it('refuses every broken rule before signing, naming the field', () => {
@@ -63,25 +65,39 @@ describe('the bundle format', () => {
       [{ issued: -1 }, /^issued: /],
     ];
     for (const [change, message] of cases) {
-      const r = signBundle({ ...GOOD, ...change }, siteKey);
+      const r = signBundle({ ...GOOD, ...change }, siteKey, CERT);
       expect(r.ok, JSON.stringify(change)).toBe(false);
       if (!r.ok) expect(r.error, JSON.stringify(change)).toMatch(message);
     }
-    expect(signBundle({ ...GOOD, wifi: { ssid: 'open-net', password: '' } }, siteKey).ok).toBe(true); // an open network
+    expect(signBundle({ ...GOOD, wifi: { ssid: 'open-net', password: '' } }, siteKey, CERT).ok).toBe(true); // an open network
   });
 
-  it('refuses at boot a bundle altered anywhere, signed by another key, made for another site, empty or oversized', () => {
+  it('refuses at boot a bundle altered anywhere, signed by a key its certificate does not name, certified by another root, made for another site, empty or oversized', () => {
     const bytes = signed(GOOD);
     for (let i = 0; i < bytes.length; i += 7) {
       const bad = bytes.slice();
       bad[i] = bad[i]! ^ 0x01;
-      expect(openBundle(bad, 'ward-b', siteKey.publicKey, ed25519Verify).ok, `byte ${i}`).toBe(false);
+      expect(openBundle(bad, 'ward-b', rootKey, ed25519Verify).ok, `byte ${i}`).toBe(false);
     }
-    expect(openBundle(signed(GOOD, key()), 'ward-b', siteKey.publicKey, ed25519Verify)).toEqual({ ok: false, error: expect.stringMatching(/not signed by the site key of ward-b/) });
-    expect(openBundle(signed({ ...GOOD, site: 'ward-c' }), 'ward-b', siteKey.publicKey, ed25519Verify)).toEqual({ ok: false, error: 'made for site "ward-c", this gateway belongs to "ward-b"' });
-    expect(openBundle(new Uint8Array(0), 'ward-b', siteKey.publicKey, ed25519Verify)).toEqual({ ok: false, error: expect.stringMatching(/^no bundle/) });
-    expect(openBundle(new Uint8Array(BUNDLE_MAX_BYTES + 1), 'ward-b', siteKey.publicKey, ed25519Verify)).toEqual({ ok: false, error: expect.stringMatching(/at most/) });
-    expect(openBundle(new Uint8Array(64).fill(0xff), 'ward-b', siteKey.publicKey, ed25519Verify)).toEqual({ ok: false, error: expect.stringMatching(/^not a signed bundle/) }); // an erased partition
+    const open = (b: Uint8Array, min = 0) => openBundle(b, 'ward-b', rootKey, ed25519Verify, min);
+    expect(open(signed(GOOD, key()))).toEqual({ ok: false, error: 'not signed by the site key its certificate names: altered' });
+    const otherRoot = key();
+    const foreignCert = signSiteKeyCert({ site: 'ward-b', siteKey: siteKey.publicKey, epoch: 1, issued: 1 }, otherRoot);
+    expect(open(signed(GOOD, siteKey, foreignCert))).toEqual({ ok: false, error: 'its site key is not certified by the root key of ward-b: made for another site, or altered' });
+    expect(open(signed({ ...GOOD, site: 'ward-c' }))).toEqual({ ok: false, error: 'made for site "ward-c", this gateway belongs to "ward-b"' });
+    expect(open(signed({ ...GOOD, rootKey: otherRoot.publicKey }))).toEqual({ ok: false, error: "it names another root key than this gateway's" });
+    expect(open(new Uint8Array(0))).toEqual({ ok: false, error: expect.stringMatching(/^no bundle/) });
+    expect(open(new Uint8Array(BUNDLE_MAX_BYTES + 1))).toEqual({ ok: false, error: expect.stringMatching(/at most/) });
+    expect(open(new Uint8Array(64).fill(0xff))).toEqual({ ok: false, error: expect.stringMatching(/^not a signed bundle/) }); // an erased partition
+  });
+
+  it('a rotated site key (epoch 2) is taken without a new image; once seen, bundles under the retired key are refused', () => {
+    const next = key();
+    const cert2 = signSiteKeyCert({ site: 'ward-b', siteKey: next.publicKey, epoch: 2, issued: 1_790_000_100 }, root);
+    const fresh = openBundle(signed(GOOD, next, cert2), 'ward-b', rootKey, ed25519Verify, 1);
+    expect(fresh.ok && fresh.value.siteEpoch).toBe(2);
+    expect(openBundle(signed(GOOD), 'ward-b', rootKey, ed25519Verify, 2)).toEqual({ ok: false, error: 'signed under site key epoch 1; this gateway has seen epoch 2: a retired site key' });
+    expect(openBundle(signed(GOOD, siteKey, cert2), 'ward-b', rootKey, ed25519Verify, 1).ok).toBe(false); // the old key cannot sign under the new certificate
   });
 });
 
@@ -121,8 +137,8 @@ describe('a technician provisions a gateway', () => {
     expect(g).toMatchObject({ presence: 'offline', expectedModel: 'bd-alaris-8015' });
     expect(Math.abs(g.provisionedAt - Date.now())).toBeLessThan(60_000);
 
-    const siteJson = JSON.parse(readFileSync(join(site.dir, 'site.json'), 'utf8')) as { sitePublicKey: string };
-    const gw = spawn(process.execPath, [BIN, 'gateway', '--bundle', file, '--site', 'ward-b', '--site-key', siteJson.sitePublicKey, '--device', 'pump', '--data-dir', join(work, 'gw-9')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const siteJson = JSON.parse(readFileSync(join(site.dir, 'site.json'), 'utf8')) as { rootPublicKey: string };
+    const gw = spawn(process.execPath, [BIN, 'gateway', '--bundle', file, '--site', 'ward-b', '--root', siteJson.rootPublicKey, '--device', 'pump', '--data-dir', join(work, 'gw-9')], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     gw.stderr.on('data', (d: Buffer) => (err += d.toString()));
     try {
@@ -134,6 +150,29 @@ describe('a technician provisions a gateway', () => {
     expect(audit).toEqual([{ actor: 'dan', action: 'gateway-registered' }]);
   }, 60_000);
 
+  it('a rotated site key: a new bundle boots the same gateway without a new image, and then the retired key\'s bundle is refused', async () => {
+    const oldFile = join(work, 'gw-9.bundle');
+    const oldCopy = join(work, 'gw-9.epoch1.bundle');
+    writeFileSync(oldCopy, readFileSync(oldFile));
+    const rotated = await vigil(['site', 'rotate-key', '--data-dir', site.dir]);
+    expect([rotated.code, rotated.out]).toEqual([0, expect.stringMatching(/site provisioning key rotated: epoch 2/)]);
+    const file = join(work, 'gw-9.epoch2.bundle');
+    expect((await vigil(['provision', 'gw-9', '--data-dir', site.dir, '--bundle', file, '--broker', host.brokerUrl, '--profile', 'bd-alaris-8015'])).code).toBe(0);
+    const root = (JSON.parse(readFileSync(join(site.dir, 'site.json'), 'utf8')) as { rootPublicKey: string }).rootPublicKey;
+    const dataDir = join(work, 'gw-9'); // the same gateway, its store as it was (epoch 1 seen)
+    const gw = spawn(process.execPath, [BIN, 'gateway', '--bundle', file, '--site', 'ward-b', '--root', root, '--device', 'pump', '--data-dir', dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    gw.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    try {
+      await until(`gw-9 online again on its epoch-2 bundle (${err})`, () => host.gateway('gw-9')?.presence === 'online', 30_000);
+    } finally {
+      gw.kill('SIGTERM');
+    }
+    expect(readFileSync(join(dataDir, 'site-key-epoch'), 'utf8')).toBe('2');
+    const old = await vigil(['gateway', '--bundle', oldCopy, '--site', 'ward-b', '--root', root, '--device', 'pump', '--data-dir', dataDir]);
+    expect([old.code, old.err]).toEqual([2, expect.stringMatching(/signed under site key epoch 1; this gateway has seen epoch 2: a retired site key/)]);
+  }, 60_000);
+
   it('a bundle altered or from another site is refused by the gateway and by the host, each saying why', async () => {
     const file = join(work, 'gw-9.bundle');
     const bytes = readFileSync(file);
@@ -141,11 +180,11 @@ describe('a technician provisions a gateway', () => {
     try {
       const foreign = join(work, 'foreign.bundle');
       expect((await vigil(['provision', 'gw-9', '--data-dir', other.dir, '--bundle', foreign, '--broker', host.brokerUrl])).code).toBe(0);
-      const siteJson = JSON.parse(readFileSync(join(site.dir, 'site.json'), 'utf8')) as { sitePublicKey: string };
-      const boot = await vigil(['gateway', '--bundle', foreign, '--site', 'ward-b', '--site-key', siteJson.sitePublicKey, '--device', 'pump', '--data-dir', join(work, 'x')]);
-      expect([boot.code, boot.err]).toEqual([2, expect.stringMatching(/not signed by the site key of ward-b/)]);
+      const siteJson = JSON.parse(readFileSync(join(site.dir, 'site.json'), 'utf8')) as { rootPublicKey: string };
+      const boot = await vigil(['gateway', '--bundle', foreign, '--site', 'ward-b', '--root', siteJson.rootPublicKey, '--device', 'pump', '--data-dir', join(work, 'x')]);
+      expect([boot.code, boot.err]).toEqual([2, expect.stringMatching(/its site key is not certified by the root key of ward-b/)]);
       const r = await api('dan', 'POST', '/api/gateways/register', { bundle: readFileSync(foreign).toString('base64') });
-      expect([r.status, r.json.error]).toEqual([400, expect.stringMatching(/^bundle refused: not signed by the site key of ward-b/)]);
+      expect([r.status, r.json.error]).toEqual([400, expect.stringMatching(/^bundle refused: its site key is not certified by the root key of ward-b/)]);
     } finally {
       removeSite(other.dir);
     }
@@ -154,6 +193,28 @@ describe('a technician provisions a gateway', () => {
     expect((await api('dan', 'POST', '/api/gateways/register', { bundle: altered.toString('base64') })).status).toBe(400);
     expect((await api('dan', 'POST', '/api/gateways/register', { bundle: 'not base64!' })).status).toBe(400);
   });
+
+  it('--tls: an RSA key and a certificate from the site CA (OpenSSL), named for the gateway, in the bundle instead of a password', async () => {
+    const file = join(work, 'gw-t.bundle');
+    const passwd = readFileSync(join(site.dir, 'passwd'), 'utf8');
+    const r = await vigil(['provision', 'gw-t', '--data-dir', site.dir, '--bundle', file, '--broker', 'mqtts://vigil-host.ward:8883', '--tls']);
+    expect([r.code, r.err]).toEqual([0, expect.stringMatching(/RSA key and certificate \(site CA: .*ca\.pem\)/)]);
+    expect(readFileSync(join(site.dir, 'passwd'), 'utf8')).toBe(passwd); // no password for a certificate login
+    const root = (JSON.parse(readFileSync(join(site.dir, 'site.json'), 'utf8')) as { rootPublicKey: string }).rootPublicKey;
+    const opened = openBundle(new Uint8Array(readFileSync(file)), 'ward-b', fromHex(root)!, ed25519Verify);
+    if (!opened.ok) throw new Error(opened.error);
+    const { broker } = opened.value.bundle;
+    expect(broker.password).toBeUndefined();
+    expect(broker.clientKey).toMatch(/^-----BEGIN RSA PRIVATE KEY-----\n/);
+    writeFileSync(join(work, 'gw-t.pem'), broker.clientCert!);
+    writeFileSync(join(work, 'gw-t.key'), broker.clientKey!);
+    const openssl = (args: string[]) => spawnSync('openssl', args, { encoding: 'utf8' });
+    expect(openssl(['verify', '-CAfile', join(site.dir, 'ca', 'ca.pem'), join(work, 'gw-t.pem')]).stdout).toMatch(/: OK/);
+    expect(openssl(['x509', '-in', join(work, 'gw-t.pem'), '-noout', '-subject']).stdout).toMatch(/CN ?= ?gw-t/);
+    expect(openssl(['rsa', '-in', join(work, 'gw-t.key'), '-check', '-noout']).stdout).toMatch(/RSA key ok/);
+    const bad = await vigil(['provision', 'gw-t', '--data-dir', site.dir, '--bundle', file, '--broker', host.brokerUrl, '--tls']);
+    expect([bad.code, bad.err]).toEqual([2, expect.stringMatching(/--tls: .*mqtts:\/\//)]);
+  }, 60_000);
 
   it('inconsistent input gets a clear message and changes nothing (no secret issued)', async () => {
     const passwd = readFileSync(join(site.dir, 'passwd'), 'utf8');
@@ -173,15 +234,15 @@ describe('a technician provisions a gateway', () => {
     expect(wifi.err).toMatch(/VIGIL_WIFI_PASSWORD is set but --wifi-ssid is not/);
     expect(readFileSync(join(site.dir, 'passwd'), 'utf8')).toBe(passwd);
     writeFileSync(file, ''); // an empty file, as a technician might copy one
-    const siteJson = JSON.parse(readFileSync(join(site.dir, 'site.json'), 'utf8')) as { sitePublicKey: string };
-    expect(fromHex(siteJson.sitePublicKey)?.length).toBe(32);
-    const empty = await vigil(['gateway', '--bundle', file, '--site', 'ward-b', '--site-key', siteJson.sitePublicKey, '--device', 'pump']);
+    const siteJson = JSON.parse(readFileSync(join(site.dir, 'site.json'), 'utf8')) as { rootPublicKey: string; sitePublicKey: string; siteKeyEpoch: number };
+    expect([fromHex(siteJson.sitePublicKey)?.length, siteJson.siteKeyEpoch]).toEqual([32, 2]); // rotated once above
+    const empty = await vigil(['gateway', '--bundle', file, '--site', 'ward-b', '--root', siteJson.rootPublicKey, '--device', 'pump', '--data-dir', join(work, 'y')]);
     expect(empty.err).toMatch(/no bundle: the gateway has not been provisioned/);
   });
 
   it('vigil flash --dry-run prints the whole sequence: the site image by mcconfig over the port, then the bundle into its partition by esptool', async () => {
     const file = join(work, 'gw-9.bundle');
-    const key = (JSON.parse(readFileSync(join(site.dir, 'site.json'), 'utf8')) as { sitePublicKey: string }).sitePublicKey;
+    const key = (JSON.parse(readFileSync(join(site.dir, 'site.json'), 'utf8')) as { rootPublicKey: string }).rootPublicKey;
     const out = join(work, 'esp32');
     const r = await vigil(['flash', '--bundle', file, '--data-dir', site.dir, '--port', '/dev/ttyUSB7', '--out', out, '--dry-run']);
     expect(r.code, r.err).toBe(0);
@@ -189,7 +250,7 @@ describe('a technician provisions a gateway', () => {
     expect(commands).toEqual([
       `cd ${ROOT}`,
       `mkdir -p ${out}`,
-      `UPLOAD_PORT=/dev/ttyUSB7 mcconfig -m -p esp32 -t deploy -o ${out} ${MANIFEST} site=ward-b siteKey=${key}`,
+      `UPLOAD_PORT=/dev/ttyUSB7 mcconfig -m -p esp32 -t deploy -o ${out} ${MANIFEST} site=ward-b rootKey=${key} siteImage=1`,
       `esptool.py --chip esp32 --port /dev/ttyUSB7 --baud 460800 write_flash 0x3f0000 ${join(out, 'vigilcfg.bin')}`,
     ]);
     expect(r.out).toMatch(/^# vigil flash --dry-run: gateway gw-9 of site ward-b \(broker mqtt:\/\/127\.0\.0\.1:\d+, expects a bd-alaris-8015\) on \/dev\/ttyUSB7$/m);
@@ -213,7 +274,7 @@ describe('a technician provisions a gateway', () => {
       const foreign = join(work, 'foreign-flash.bundle');
       expect((await vigil(['provision', 'gw-4', '--data-dir', other.dir, '--bundle', foreign, '--broker', 'mqtt://10.0.0.5:1883'])).code).toBe(0);
       const r = await vigil(['flash', '--bundle', foreign, '--data-dir', site.dir, '--port', '/dev/ttyUSB7', '--dry-run']);
-      expect([r.code, r.err]).toEqual([2, expect.stringMatching(/would be refused by the gateway: not signed by the site key of ward-b/)]);
+      expect([r.code, r.err]).toEqual([2, expect.stringMatching(/would be refused by the gateway: its site key is not certified by the root key of ward-b/)]);
     } finally {
       removeSite(other.dir);
     }
@@ -229,7 +290,7 @@ describe('the ESP32 side of flashing', () => {
     const bytes = signed(GOOD);
     const image = partitionImage(bytes, size);
     expect(new DataView(image.buffer).getUint32(0)).toBe(bytes.length);
-    expect(openBundle(image.subarray(4, 4 + bytes.length), 'ward-b', siteKey.publicKey, ed25519Verify).ok).toBe(true);
+    expect(openBundle(image.subarray(4, 4 + bytes.length), 'ward-b', rootKey, ed25519Verify).ok).toBe(true);
     expect(BUNDLE_MAX_BYTES + 4).toBeLessThanOrEqual(size);
     expect(() => partitionImage(new Uint8Array(size), size)).toThrow(/does not fit/);
   });

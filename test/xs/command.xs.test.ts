@@ -87,3 +87,44 @@ describe('signed commands in XS', () => {
     expect(JSON.stringify(call.result)).toBe(JSON.stringify(runCommandProperties(0xc0de, 40)));
   });
 });
+
+describe('provisioning bundles in XS (what a site image does at boot)', () => {
+  it('opens, and refuses, exactly as Node does: good, altered, another root, another site, a retired key epoch, empty', async () => {
+    const { createPrivateKey, sign } = await import('node:crypto');
+    const { newKeyPair, kidOf } = await import('../../host/signing/keys.js');
+    const { openBundle, signBundle, signSiteKeyCert } = await import('../../firmware/core/provision/bundle.js');
+    const key = () => {
+      const pair = newKeyPair();
+      const priv = createPrivateKey(pair.pem);
+      return { kid: kidOf(pair.publicKey), publicKey: pair.publicKey, sign: (m: Uint8Array) => new Uint8Array(sign(null, m, priv)) };
+    };
+    const [root, otherRoot, siteKey] = [key(), key(), key()];
+    const cert = (r: typeof root, epoch: number) => signSiteKeyCert({ site: 'ward-x', siteKey: siteKey.publicKey, epoch, issued: 1_790_000_000 }, r);
+    const bundle = (over: object, c = cert(root, 1)) => {
+      const r = signBundle({ site: 'ward-x', gateway: 'gw-3', issued: 1_790_000_000, broker: { url: 'mqtt://10.1.1.1:1883', username: 'gw-3', password: 's'.repeat(43) }, rootKey: root.publicKey, wifi: { ssid: 'devices', password: 'wpa2 secret' }, ...over }, siteKey, c);
+      if (!r.ok) throw new Error(r.error);
+      return r.value;
+    };
+    const good = bundle({});
+    const altered = good.slice();
+    altered[altered.length - 80] = altered[altered.length - 80]! ^ 1;
+    const cases: Array<[string, Uint8Array, number]> = [
+      ['good', good, 0],
+      ['altered', altered, 0],
+      ['another root', bundle({}, cert(otherRoot, 1)), 0],
+      ['another site', bundle({ site: 'ward-y' }), 0],
+      ['retired key epoch', good, 2],
+      ['rotated key epoch', bundle({}, cert(root, 3)), 2],
+      ['empty', new Uint8Array(0), 0],
+    ];
+    for (const [name, bytes, min] of cases) {
+      const node = openBundle(bytes, 'ward-x', root.publicKey, ed25519Verify, min);
+      const expected = node.ok ? { ok: true, epoch: node.value.siteEpoch, gateway: node.value.bundle.gateway, broker: node.value.bundle.broker, root: toHex(node.value.bundle.rootKey), wifi: node.value.bundle.wifi ?? null } : { ok: false, error: node.error };
+      const call = await xs.call<unknown>('bundle', toHex(bytes), 'ward-x', toHex(root.publicKey), min);
+      metering.push({ case: `bundle: ${name}`, compute: call.compute, heapCount: call.heapCount });
+      expect(JSON.stringify(call.result), name).toBe(JSON.stringify(expected));
+    }
+    expect(openBundle(good, 'ward-x', root.publicKey, ed25519Verify).ok).toBe(true);
+  });
+});
+

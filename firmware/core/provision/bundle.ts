@@ -4,13 +4,17 @@
  * A COSE_Sign1 (RFC 9052) by the site's provisioning key over a CBOR map under Vigil's profile:
  *
  *   { "v": 1, "site": tstr, "gateway": tstr, "issued": uint (unix s),
+ *     "siteCert": bstr,   ; the site key's certificate: a COSE_Sign1 by the root key over
+ *                         ; { "v": 1, "site": tstr, "siteKey": bstr .size 32, "epoch": uint, "issued": uint }
  *     "broker": { "url": "mqtt://host:port" / "mqtts://host:port", "username": tstr,
  *                 ? "password": tstr, ? "clientKey": tstr (PEM, RSA), ? "clientCert": tstr (PEM), ? "ca": tstr (PEM) },
  *     "rootKey": bstr .size 32, ? "profile": tstr, ? "wifi": { "ssid": tstr, "password": tstr } }
  *
- * The gateway refuses a bundle not signed by the site key its image carries, or not for that site,
- * and every field is checked with a message naming it. Pure: the host's tools sign, the gateway
- * (in Node and in XS) opens.
+ * The image carries only the site id and the site's root public key. The gateway accepts a bundle
+ * whose site key the root certifies, at a key epoch no older than the newest it has seen (a rotated
+ * site key is taken without re-flashing; once a gateway has seen the new epoch, bundles signed under
+ * an older one are refused), signed by that site key, for that site; every field is checked with a
+ * message naming it. Pure: the host's tools sign, the gateway (in Node and in XS) opens.
  */
 import { decode, encode, type CborValue } from '../cbor/index.js';
 import type { Result } from '../cbor/errors.js';
@@ -87,7 +91,7 @@ export function bundleProblem(b: ProvisioningBundle): string | undefined {
   return undefined;
 }
 
-function payloadOf(b: ProvisioningBundle): Uint8Array {
+function payloadOf(b: ProvisioningBundle, siteCert: Uint8Array): Uint8Array {
   const broker = new Map<string, CborValue>([['url', b.broker.url], ['username', b.broker.username]]);
   for (const k of ['password', 'clientKey', 'clientCert', 'ca'] as const) if (b.broker[k] !== undefined) broker.set(k, b.broker[k]!);
   const m = new Map<string, CborValue>([
@@ -95,6 +99,7 @@ function payloadOf(b: ProvisioningBundle): Uint8Array {
     ['site', b.site],
     ['gateway', b.gateway],
     ['issued', b.issued],
+    ['siteCert', siteCert],
     ['broker', broker],
     ['rootKey', b.rootKey],
   ]);
@@ -103,11 +108,45 @@ function payloadOf(b: ProvisioningBundle): Uint8Array {
   return encode(m);
 }
 
-/** Signs a bundle with the site's provisioning key; refuses one that breaks a rule (the message names the field). */
-export function signBundle(b: ProvisioningBundle, siteKey: SigningKey): Result<Uint8Array, string> {
+/** The root's word that a key signs this site's bundles, from a key epoch on. */
+export interface SiteKeyCert {
+  readonly site: string;
+  readonly siteKey: Uint8Array;
+  readonly epoch: number;
+  /** Unix seconds. */
+  readonly issued: number;
+}
+
+/** Certifies a site provisioning key with the site's root key (at `vigil site init`, and at each rotation: epoch + 1). */
+export function signSiteKeyCert(c: SiteKeyCert, root: SigningKey): Uint8Array {
+  const payload = encode(new Map<string, CborValue>([['v', 1], ['site', c.site], ['siteKey', c.siteKey], ['epoch', c.epoch], ['issued', c.issued]]));
+  const prot = protectedHeader(root.kid);
+  return encodeSign1(prot, payload, root.sign(sigStructure1(prot, payload)));
+}
+
+/** A site key certificate checked against the root key in the image, for `site`. */
+export function openSiteKeyCert(bytes: Uint8Array, site: string, rootKey: Uint8Array, verify: Ed25519Verify): Result<SiteKeyCert, string> {
+  const cose = parseCose(bytes);
+  if (!cose.ok || cose.value.form !== 'sign1' || cose.value.signers.length !== 1) return no('its site key certificate is not a COSE_Sign1');
+  const signer = cose.value.signers[0]!;
+  if (!verify(signer.signature, signer.toBeSigned, rootKey)) return no(`its site key is not certified by the root key of ${site}: made for another site, or altered`);
+  const r = decode(cose.value.payload, { maxDepth: 2, maxLength: 64 });
+  const m = r.ok && r.value instanceof Map ? (r.value as Map<unknown, unknown>) : undefined;
+  const key = m?.get('siteKey');
+  const epoch = m?.get('epoch');
+  const issued = m?.get('issued');
+  if (m === undefined || m.get('v') !== 1 || !(key instanceof Uint8Array) || key.length !== 32 || typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 1 || typeof issued !== 'number') return no('its site key certificate is malformed');
+  if (m.get('site') !== site) return no(`its site key is certified for site "${String(m.get('site'))}", this gateway belongs to "${site}"`);
+  const problem = publicKeyProblem(key);
+  if (problem !== undefined) return no(`its certified site key is unusable (${problem})`);
+  return { ok: true, value: { site, siteKey: key, epoch, issued } };
+}
+
+/** Signs a bundle with the site's provisioning key (certified by `siteCert`); refuses one that breaks a rule (the message names the field). */
+export function signBundle(b: ProvisioningBundle, siteKey: SigningKey, siteCert: Uint8Array): Result<Uint8Array, string> {
   const problem = bundleProblem(b);
   if (problem !== undefined) return no(problem);
-  const payload = payloadOf(b);
+  const payload = payloadOf(b, siteCert);
   const prot = protectedHeader(siteKey.kid);
   const bytes = encodeSign1(prot, payload, siteKey.sign(sigStructure1(prot, payload)));
   return bytes.length > BUNDLE_MAX_BYTES ? no(`the bundle is ${bytes.length} bytes; at most ${BUNDLE_MAX_BYTES}`) : { ok: true, value: bytes };
@@ -119,20 +158,27 @@ const str = (m: Map<unknown, unknown>, k: string): string | undefined => {
 };
 
 /**
- * Opens a bundle as the gateway does at first boot: a COSE_Sign1 signed by `siteKey` (the site's
- * provisioning public key, in the firmware image), for `site`, every field within its rules.
+ * Opens a bundle as the gateway does at boot: its site key certified by `rootKey` (the site's root
+ * public key, in the firmware image) at an epoch of at least `minEpoch` (the newest the gateway has
+ * seen), the bundle signed by that key, for `site`, every field within its rules. Gives the bundle
+ * and the key epoch, for the gateway to keep.
  */
-export function openBundle(bytes: Uint8Array, site: string, siteKey: Uint8Array, verify: Ed25519Verify): Result<ProvisioningBundle, string> {
+export function openBundle(bytes: Uint8Array, site: string, rootKey: Uint8Array, verify: Ed25519Verify, minEpoch = 0): Result<{ readonly bundle: ProvisioningBundle; readonly siteEpoch: number }, string> {
   if (bytes.length === 0) return no('no bundle: the gateway has not been provisioned (vigil provision, then vigil flash)');
   if (bytes.length > BUNDLE_MAX_BYTES) return no(`the bundle is ${bytes.length} bytes; at most ${BUNDLE_MAX_BYTES}`);
   const cose = parseCose(bytes, { maxLength: BUNDLE_MAX_BYTES });
   if (!cose.ok) return no(`not a signed bundle: ${cose.error.detail}`);
   if (cose.value.form !== 'sign1' || cose.value.signers.length !== 1) return no('not a signed bundle: one signature (COSE_Sign1) expected');
-  const signer = cose.value.signers[0]!;
-  if (!verify(signer.signature, signer.toBeSigned, siteKey)) return no(`not signed by the site key of ${site}: this bundle was made for another site, or altered`);
   const r = decode(cose.value.payload, { maxDepth: 3, maxLength: PEM_MAX });
   if (!r.ok || !(r.value instanceof Map)) return no('the signed payload is not a CBOR map');
   const m = r.value as Map<unknown, unknown>;
+  const certBytes = m.get('siteCert');
+  if (!(certBytes instanceof Uint8Array)) return no('no site key certificate in the bundle');
+  const cert = openSiteKeyCert(certBytes, site, rootKey, verify);
+  if (!cert.ok) return cert;
+  if (cert.value.epoch < minEpoch) return no(`signed under site key epoch ${cert.value.epoch}; this gateway has seen epoch ${minEpoch}: a retired site key`);
+  const signer = cose.value.signers[0]!;
+  if (!verify(signer.signature, signer.toBeSigned, cert.value.siteKey)) return no(`not signed by the site key its certificate names: altered`);
   if (m.get('v') !== 1) return no(`bundle version ${String(m.get('v'))}: this firmware reads version 1`);
   const broker = m.get('broker');
   const root = m.get('rootKey');
@@ -159,6 +205,7 @@ export function openBundle(bytes: Uint8Array, site: string, siteKey: Uint8Array,
     ...(wifi instanceof Map ? { wifi: { ssid: str(wifi, 'ssid') ?? '', password: str(wifi, 'password') ?? '' } } : {}),
   };
   if (b.site !== site) return no(`made for site "${b.site}", this gateway belongs to "${site}"`);
+  if (b.rootKey.length !== rootKey.length || b.rootKey.some((x, i) => x !== rootKey[i])) return no('it names another root key than this gateway\'s');
   const problem = bundleProblem(b);
-  return problem === undefined ? { ok: true, value: b } : no(problem);
+  return problem === undefined ? { ok: true, value: { bundle: b, siteEpoch: cert.value.epoch } } : no(problem);
 }

@@ -37,15 +37,16 @@ import { uartOptions } from 'vigil/platform/uart';
 
 interface VigilConfig {
   readonly site: string;
+  /** The site's root public key (hex): it certifies the site's provisioning key and signs the trust list. */
+  readonly rootKey: string;
   /**
-   * The site's provisioning public key (hex): set, the image serves any gateway of the site, and
-   * everything else comes from the signed provisioning bundle at first boot (docs/provisioning.md).
-   * Empty: the older per-gateway image, with the rest below compiled in.
+   * "1": a site image — it serves any gateway of the site, and everything else comes from the signed
+   * provisioning bundle at boot (docs/provisioning.md). Otherwise the older per-gateway image, with
+   * the rest below compiled in.
    */
-  readonly siteKey?: string;
+  readonly siteImage?: string | number | boolean;
   readonly broker: string;
   readonly gateway: string;
-  readonly rootKey: string;
   readonly firmware?: string;
   readonly mqttUser?: string;
   readonly mqttPassword?: string;
@@ -75,35 +76,36 @@ function rootKeyOrStop(): Uint8Array | undefined {
 }
 
 /**
- * First boot of a site image: the provisioning bundle, opened by the core's rules (signed by this
- * site's provisioning key, for this site). Anything wrong stops the gateway with the reason and the
- * alarm output on: an unprovisioned or foreign gateway never joins a broker.
+ * Boot of a site image: the provisioning bundle, opened by the core's rules (its site key certified
+ * by this image's root key at an epoch no older than the newest this gateway has seen, the bundle
+ * signed by that key, for this site). The epoch is kept in NVS. Anything wrong stops the gateway with
+ * the reason and the alarm output on: an unprovisioned or foreign gateway never joins a broker.
  */
-function identityFromBundle(siteKeyHex: string): Identity | undefined {
-  const siteKey = fromHex(siteKeyHex);
-  const problem = siteKey === undefined || siteKey.length !== 32 ? 'not 64 hex digits' : publicKeyProblem(siteKey);
-  const opened = problem !== undefined || siteKey === undefined ? undefined : openBundle(readBundleBytes(), cfg.site, siteKey, (s, m, k) => verify(s, m, k));
-  const why =
-    opened === undefined
-      ? `the site key in the image is unusable (${problem ?? ''})`
-      : !opened.ok
-        ? `${BUNDLE_SOURCE}: ${opened.error}`
-        : opened.value.broker.password === undefined
-          ? 'the bundle logs in by client certificate; this build connects by password over TCP'
-          : undefined;
-  if (why !== undefined || opened === undefined || !opened.ok) {
+function identityFromBundle(rootKey: Uint8Array): Identity | undefined {
+  const store = new PreferenceStore();
+  const seenBytes = store.get('siteEpoch');
+  const seen = seenBytes === undefined || seenBytes.length !== 4 ? 0 : new DataView(seenBytes.buffer, seenBytes.byteOffset, 4).getUint32(0);
+  const opened = openBundle(readBundleBytes(), cfg.site, rootKey, (s, m, k) => verify(s, m, k), seen);
+  const why = !opened.ok ? `${BUNDLE_SOURCE}: ${opened.error}` : opened.value.bundle.broker.password === undefined ? 'the bundle logs in by client certificate; this build connects by password over TCP' : undefined;
+  if (why !== undefined || !opened.ok) {
     trace(`vigil: refusing to start: ${why ?? ''}\n`);
     alarm.set(true);
     return undefined;
   }
-  const b = opened.value;
+  if (opened.value.siteEpoch > seen) {
+    const epoch = new Uint8Array(4);
+    new DataView(epoch.buffer).setUint32(0, opened.value.siteEpoch);
+    store.set('siteEpoch', epoch);
+  }
+  const b = opened.value.bundle;
   return { gateway: b.gateway, broker: b.broker.url, mqttUser: b.broker.username, mqttPassword: b.broker.password, rootKey: b.rootKey, wifi: b.wifi };
 }
 
 function identity(): Identity | undefined {
-  if (cfg.siteKey !== undefined && cfg.siteKey !== '') return identityFromBundle(cfg.siteKey);
   const rootKey = rootKeyOrStop();
-  return rootKey === undefined ? undefined : { gateway: cfg.gateway, broker: cfg.broker, mqttUser: cfg.mqttUser, mqttPassword: cfg.mqttPassword, rootKey, wifi: undefined };
+  if (rootKey === undefined) return undefined;
+  if (cfg.siteImage !== undefined && String(cfg.siteImage) === '1') return identityFromBundle(rootKey);
+  return { gateway: cfg.gateway, broker: cfg.broker, mqttUser: cfg.mqttUser, mqttPassword: cfg.mqttPassword, rootKey, wifi: undefined };
 }
 
 function loadProfiles(): Map<string, DeviceProfile> {

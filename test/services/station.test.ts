@@ -146,9 +146,9 @@ describe('the nursing station in Chromium', () => {
     const pager = p.getByRole('navigation', { name: 'Ward pages' });
     await until('two pages of two beds', async () => (await pager.locator('.page-button').count()) === 2);
     expect(await pager.locator('.page-button').allInnerTexts()).toEqual(['▲ Bed 1 – Bed 2', 'Bed 3 – Bed 4']);
-    await pager.getByRole('button', { name: 'Page 2: beds Bed 3 to Bed 4' }).click();
+    await pager.getByRole('button', { name: 'Page 2: Bed 3 – Bed 4' }).click();
     await until('page 2 shows beds 3 and 4 only', async () => (await p.locator('.tile').evaluateAll((ts) => ts.map((t) => t.getAttribute('data-gateway')))).join() === 'gw-3,gw-4');
-    expect(await pager.locator('[data-page="1"]').getAttribute('aria-label')).toBe('Page 1: beds Bed 1 to Bed 2, HIGH alarm');
+    expect(await pager.locator('[data-page="1"]').getAttribute('aria-label')).toBe('Page 1: Bed 1 – Bed 2, HIGH alarm');
     expect(await pager.locator('[aria-current="page"]').getAttribute('data-page')).toBe('2');
     await api('ben', 'PUT', '/api/gateways/gw-1/limits', { limits: null });
     await until('the alarms cleared: no page marked', async () => (await pager.locator('.page-button[data-alarm="high"]').count()) === 0, 30_000);

@@ -204,13 +204,15 @@ function Pager(p: { slice: ReturnType<typeof wardPages>; onPage: (page: number) 
       <ol>
         {slice.marks.map((m, i) => {
           const mark = m.priority === undefined ? undefined : PRIORITY_MARK[m.priority];
+          const beds = m.first === m.last ? m.first : `${m.first} – ${m.last}`;
           return (
             <li>
               <button
                 type="button"
                 class={`page-button${mark ? ` prio-${m.priority}` : ''}`}
                 aria-current={i === slice.page ? 'page' : undefined}
-                aria-label={`Page ${i + 1}: beds ${m.first} to ${m.last}${mark ? `, ${mark.text} alarm` : ''}`}
+                // the visible text is part of the name (WCAG 2.5.3), the alarm said in words
+                aria-label={`Page ${i + 1}: ${beds}${mark ? `, ${mark.text} alarm` : ''}`}
                 data-page={i + 1}
                 data-alarm={m.priority ?? ''}
                 onClick={() => p.onPage(i)}
@@ -220,7 +222,7 @@ function Pager(p: { slice: ReturnType<typeof wardPages>; onPage: (page: number) 
                     {mark.shape}{' '}
                   </span>
                 ) : null}
-                {m.first === m.last ? m.first : `${m.first} – ${m.last}`}
+                {beds}
               </button>
             </li>
           );

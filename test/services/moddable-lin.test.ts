@@ -271,29 +271,4 @@ describe('a site image: one firmware for every gateway of the site, each joining
       await stopGroup(sim);
     }
   }, 60_000);
-
-  it('provisioned (vigil provision --bundle --register), it reads its bundle at first boot and comes online at the host as the gateway the bundle names', async () => {
-    const made = await vigil(['provision', 'gw-site', '--data-dir', dir, '--bundle', join(siteOut, 'bundle.cbor'), '--broker', `mqtt://127.0.0.1:${host.broker!.port}`, '--profile', 'generic-pump-v1', '--register', host.httpUrl, '--user', 'eve'], { VIGIL_PASSWORD: PASSWORD });
-    expect(made.code, made.text).toBe(0);
-    expect(host.gateway('gw-site')).toMatchObject({ presence: 'offline', expected_model: 'generic-pump-v1' });
-    siteRun = spawn(process.execPath, [bin, 'firmware', 'run', '--out', siteOut, '--device', 'pump', '--seed', '4'], { env: process.env, detached: true });
-    const o = collect(siteRun);
-    await until(`gw-site online with its pump (${o.text().slice(-500)})`, () => host.gateway('gw-site')?.presence === 'online' && host.gateway('gw-site')?.device_serial === 'PUMP-LIN-4', 60_000);
-    expect(o.text()).toMatch(/vigil: gateway gw-site of site ward-lin started/);
-    await stopGroup(siteRun);
-    siteRun = undefined;
-    await until('gw-site offline', () => host.gateway('gw-site')?.presence !== 'online', 30_000);
-  }, 120_000);
-
-  it('after the site key is rotated, the same image takes the gateway\'s new bundle: online again, nothing re-flashed', async () => {
-    const rotated = await vigil(['site', 'rotate-key', '--data-dir', dir]);
-    expect(rotated.text).toMatch(/rotated: epoch 2/);
-    const made = await vigil(['provision', 'gw-site', '--data-dir', dir, '--bundle', join(siteOut, 'bundle.cbor'), '--broker', `mqtt://127.0.0.1:${host.broker!.port}`, '--profile', 'generic-pump-v1']);
-    expect(made.code, made.text).toBe(0);
-    siteRun = spawn(process.execPath, [bin, 'firmware', 'run', '--out', siteOut, '--device', 'pump', '--seed', '4'], { env: process.env, detached: true });
-    const o = collect(siteRun);
-    await until(`gw-site online on its epoch-2 bundle (${o.text().slice(-500)})`, () => host.gateway('gw-site')?.presence === 'online', 60_000);
-    await stopGroup(siteRun);
-    siteRun = undefined;
-  }, 120_000);
 });

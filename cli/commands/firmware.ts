@@ -77,15 +77,12 @@ function parseBuild(args: readonly string[]): BuildRequest & { dryRun: boolean; 
     for (const o of ['serial-device', 'flash-file'] as const) if (values[o] !== undefined) throw new UsageError(`--${o} is for --platform lin`);
     if (values.ssid !== undefined) config.push(`ssid=${values.ssid}`, `password=${values.password ?? ''}`);
   }
-  return {
-    platform,
-    out,
-    release: values.release === true,
-    jsOnly: values['js-only'] === true,
-    config,
-    dryRun: values['dry-run'] === true,
-    record: { platform, site, gateway, broker, serialDevice, flashFile },
-  };
+  return buildRequest(platform, out, values, config, { platform, site, gateway, broker, serialDevice, flashFile });
+}
+
+/** The request both kinds of image make, from the options they share. */
+function buildRequest(platform: Platform, out: string, values: BuildValues, config: string[], record: Omit<BuildRecord, 'app'>): ReturnType<typeof parseBuild> {
+  return { platform, out, release: values.release === true, jsOnly: values['js-only'] === true, config, dryRun: values['dry-run'] === true, record };
 }
 
 type BuildValues = Partial<Record<'site' | 'gateway' | 'root' | 'broker' | 'ssid' | 'password' | 'secret-file' | 'out' | 'serial-device' | 'flash-file' | 'bundle-file', string>> & Partial<Record<'js-only' | 'release' | 'dry-run', boolean>>;
@@ -102,15 +99,7 @@ function parseSiteBuild(platform: Platform, values: BuildValues): ReturnType<typ
   const bundleFile = resolve(values['bundle-file'] ?? join(out, 'bundle.cbor'));
   if (platform === 'lin') config.push(`serialDevice=${serialDevice}`, `flashFile=${flashFile}`, `bundleFile=${bundleFile}`);
   else for (const o of ['serial-device', 'flash-file', 'bundle-file'] as const) if (values[o] !== undefined) throw new UsageError(`--${o} is for --platform lin (the ESP32 reads its bundle from the vigilcfg partition)`);
-  return {
-    platform,
-    out,
-    release: values.release === true,
-    jsOnly: values['js-only'] === true,
-    config,
-    dryRun: values['dry-run'] === true,
-    record: { platform, site, gateway: `(from ${bundleFile})`, broker: '(from the bundle)', serialDevice, flashFile },
-  };
+  return buildRequest(platform, out, values, config, { platform, site, gateway: `(from ${bundleFile})`, broker: '(from the bundle)', serialDevice, flashFile });
 }
 
 function build(args: readonly string[]): number {
